@@ -1,0 +1,1 @@
+"""mkdocs-dbschema: live PostgreSQL table cards for MkDocs."""

@@ -1,0 +1,99 @@
+"""A read-only, time-bounded PostgreSQL session, and URLs that never show a password."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import NullPool
+
+APPLICATION_NAME = "mkdocs-dbschema"
+
+
+class DatabaseError(Exception):
+    """A failure to reach or read the database, with a message safe to print."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    connect_timeout: int = 5  # seconds
+    statement_timeout: int = 30_000  # milliseconds
+    lock_timeout: int = 3_000  # milliseconds
+    search_path: str | None = None
+
+
+def parse_url(dsn: str) -> URL:
+    """`postgresql://` or `postgresql+psycopg://` → a psycopg 3 SQLAlchemy URL."""
+    try:
+        url = sa.make_url(dsn)
+    except ArgumentError:
+        raise DatabaseError(f"dsn is not a PostgreSQL URL: {mask_secrets(dsn)}") from None
+    if url.get_backend_name() not in ("postgresql", "postgres"):
+        raise DatabaseError(
+            f"dsn must start with postgresql:// (got {url.get_backend_name()}://...)"
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def display_url(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@/\s]*)@", re.I)
+_KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
+
+
+def mask_secrets(text: str, *secrets: str | None) -> str:
+    """Hide URL passwords, `password=` pairs and any known secret in free text."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + "***@", text)
+    return _KV_PASSWORD.sub(lambda m: m["head"] + "***", text)
+
+
+def _escape_option(value: str) -> str:
+    # libpq splits `options` on spaces; a backslash keeps one literal.
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
+def create_engine(url: URL, settings: SessionSettings) -> Engine:
+    options = [
+        "default_transaction_read_only=on",
+        f"statement_timeout={int(settings.statement_timeout)}",
+        f"lock_timeout={int(settings.lock_timeout)}",
+        "idle_in_transaction_session_timeout=60000",
+    ]
+    if settings.search_path:
+        options.append("search_path=" + settings.search_path)
+    return sa.create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "connect_timeout": int(settings.connect_timeout),
+            "application_name": APPLICATION_NAME,
+            "options": " ".join("-c " + _escape_option(o) for o in options),
+        },
+    )
+
+
+def describe_failure(url: URL, error: BaseException) -> str:
+    """One line: where we tried to connect and the driver's reason, never the password."""
+    original = getattr(error, "orig", None) or error
+    reason = " ".join(str(original).split())
+    reason = re.sub(r"^connection failed:\s*", "", reason)
+    where = (
+        f"host {url.host or url.query.get('host') or 'localhost'}, port {url.port or 5432}, "
+        f"database {url.database or url.username or '?'}"
+    )
+    return mask_secrets(f"cannot connect to PostgreSQL ({where}): {reason}", url.password and str(url.password))
+
+
+def connect(engine: Engine) -> sa.Connection:
+    try:
+        return engine.connect()
+    except DBAPIError as error:
+        raise DatabaseError(describe_failure(engine.url, error)) from None

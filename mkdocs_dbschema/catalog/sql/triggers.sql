@@ -1,0 +1,18 @@
+SELECT
+    format('%I.%I', n.nspname, c.relname) AS key,
+    t.tgname AS name,
+    pg_get_triggerdef(t.oid, true) AS definition,
+    CASE t.tgenabled
+        WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
+        WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'
+    END AS enabled,
+    t.tgfoid::regprocedure::text AS function,
+    t.tgconstraint <> 0 AS is_constraint,
+    t.tgparentid <> 0 AS inherited,
+    obj_description(t.oid, 'pg_trigger') AS comment
+FROM pg_trigger AS t
+JOIN pg_class AS c ON c.oid = t.tgrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.oid = ANY(CAST(:oids AS oid[]))
+  AND NOT t.tgisinternal
+ORDER BY 1, t.tgname

@@ -1,0 +1,26 @@
+"""The plugin's options, typed and validated by MkDocs (documented in docs/configuration.md)."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class DbSchemaConfig(base.Config):
+    # PostgreSQL URL (postgresql:// or postgresql+psycopg://). Unset: $DBSCHEMA_DSN,
+    # and without that an embedded server loaded from `embedded_sql`.
+    dsn = c.Optional(c.Type(str))
+    # SQL files or globs for the embedded server, applied in order. Empty: the demo schema.
+    embedded_sql = c.ListOfItems(c.Type(str), default=[])
+    # search_path for resolving unqualified names; unset: the role's default.
+    search_path = c.Optional(c.Type(str))
+    connect_timeout = c.Type(int, default=5)  # seconds
+    statement_timeout = c.Type(int, default=30_000)  # milliseconds
+    lock_timeout = c.Type(int, default=3_000)  # milliseconds
+    # A folder of templates that override the packaged ones (card.md.j2, notice.md.j2, ...).
+    templates = c.Optional(c.Dir(exists=True))
+    # Markdown heading level of a card's title.
+    heading_level = c.Type(int, default=2)
+    # Group name → table name patterns (fnmatch), shown in the card header.
+    groups = c.Type(dict, default={})
+    group_label = c.Type(str, default="Group")

@@ -1,0 +1,113 @@
+"""Render table cards and notices from the catalog model with Jinja2 templates.
+
+Every `{{ expression }}` is escaped for Markdown by the environment's finalize
+hook; only values the templates build themselves (Markup) pass unchanged. A
+user's template folder is searched before the packaged templates.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..analysis.dependencies import Level
+from ..catalog.model import Catalog, Table
+from . import markdown, sql
+
+# Markdown extensions the cards use when present; without them the cards fall back
+# to plain Markdown rather than printing syntax nobody renders.
+ADMONITION = "admonition"
+DETAILS = "pymdownx.details"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    heading_level: int = 2
+    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    group_label: str = "Group"
+    extensions: frozenset[str] = frozenset({ADMONITION, DETAILS})
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    return markdown.text(value)
+
+
+def _join(items: Any, separator: str = "") -> Markup:
+    return markdown.text(separator).join(markdown.text(item) for item in items)
+
+
+def _replace(value: Any, old: str, new: str, count: int = -1) -> Markup:
+    return markdown.text(str(value).replace(old, new, count))
+
+
+class CardRenderer:
+    def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
+        self.options = options
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in template_dirs])]
+        loaders.append(jinja2.PackageLoader("mkdocs_dbschema.render", "templates"))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            finalize=_finalize,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            # Output is Markdown: finalize escapes for Markdown and marks the result
+            # safe, so autoescape only keeps macro and filter Markup from being escaped twice.
+            autoescape=True,
+        )
+        self.env.filters.update(
+            # Built-ins that would HTML-escape (not Markdown-escape) their input.
+            join=_join,
+            replace=_replace,
+            e=markdown.text,
+            escape=markdown.text,
+            code=markdown.code_block,
+            ic=markdown.inline_code,
+            size=markdown.size,
+            count=markdown.count,
+            constraint_sql=sql.constraint_sql,
+            foreign_key_sql=sql.foreign_key_sql,
+            incoming_sql=sql.incoming_sql,
+            index_sql=sql.index_sql,
+            policy_sql=sql.policy_sql,
+            trigger_sql=sql.trigger_sql,
+            view_sql=sql.view_sql,
+            type_sql=sql.type_sql,
+        )
+        self.env.globals.update(
+            heading=self._heading,
+            has_admonition=ADMONITION in options.extensions,
+            has_details=DETAILS in options.extensions,
+            group_label=options.group_label,
+        )
+
+    def _heading(self, depth: int) -> Markup:
+        return Markup("#" * min(6, self.options.heading_level + depth))
+
+    def group_of(self, table: Table) -> str | None:
+        for group, patterns in self.options.groups.items():
+            if any(fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p) for p in patterns):
+                return group
+        return None
+
+    def table_card(self, table: Table, catalog: Catalog, level: Level | None) -> str:
+        return self.env.get_template("card.md.j2").render(
+            table=table,
+            catalog=catalog,
+            level=level,
+            group=self.group_of(table),
+            types=[catalog.types[name] for name in table.types if name in catalog.types],
+        )
+
+    def notice(self, kind: str, title: str, message: str) -> str:
+        """A visible admonition in place of a directive that could not be expanded."""
+        return self.env.get_template("notice.md.j2").render(kind=kind, title=title, message=message)

@@ -1,0 +1,98 @@
+"""SQL statements reassembled from catalog parts, for the card's code blocks.
+
+Definitions come from PostgreSQL's own printers (pg_get_*def); these functions
+only add the statement around them, so a block reads like pg_dump output.
+"""
+
+from __future__ import annotations
+
+from ..catalog.model import Constraint, ForeignKey, Index, Policy, Table, Trigger, UserType
+from ..catalog.names import quote_ident
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def comment_lines(text: str | None, prefix: str = "") -> list[str]:
+    if not text:
+        return []
+    lines = text.replace("\r\n", "\n").split("\n")
+    return [f"-- {prefix}{lines[0]}"] + [f"-- {line}" for line in lines[1:]]
+
+
+def constraint_sql(constraint: Constraint) -> str:
+    lines = comment_lines(constraint.comment, "Purpose: ")
+    lines.append(f"CONSTRAINT {quote_ident(constraint.name)} {constraint.definition}")
+    return "\n".join(lines)
+
+
+def foreign_key_sql(fk: ForeignKey) -> str:
+    deferral = "NOT DEFERRABLE"
+    if fk.deferrable:
+        deferral = "DEFERRABLE INITIALLY " + ("DEFERRED" if fk.deferred else "IMMEDIATE")
+    lines = comment_lines(fk.comment, "Purpose: ")
+    if fk.inherited:
+        lines.append("-- inherited from the partitioned parent")
+    lines.append(f"CONSTRAINT {quote_ident(fk.name)}")
+    lines.append(f"  {fk.definition}")
+    lines.append(
+        f"  -- ON DELETE {fk.on_delete} · ON UPDATE {fk.on_update} · MATCH {fk.match} · {deferral}"
+    )
+    return "\n".join(lines)
+
+
+def incoming_sql(fk: ForeignKey) -> str:
+    pairs = ", ".join(
+        f"{fk.table_display}.{quote_ident(c)} → {fk.ref_table_display}.{quote_ident(r)}"
+        for c, r in zip(fk.columns, fk.ref_columns, strict=False)
+    )
+    return f"-- {pairs}  ({quote_ident(fk.name)}, ON DELETE {fk.on_delete})"
+
+
+def index_sql(index: Index) -> str:
+    lines = comment_lines(index.comment, "Purpose: ")
+    if index.primary:
+        lines.insert(0, "-- Primary key index")
+    lines.append(index.definition + ";")
+    return "\n".join(lines)
+
+
+def policy_sql(policy: Policy, table: Table) -> str:
+    lines = [
+        f"CREATE POLICY {quote_ident(policy.name)}",
+        f"  ON {table.display}",
+        f"  AS {'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'}",
+        f"  FOR {policy.command}",
+        f"  TO {', '.join(policy.roles)}",
+    ]
+    if policy.using is not None:
+        lines.append(f"  USING ({policy.using})")
+    if policy.check is not None:
+        lines.append(f"  WITH CHECK ({policy.check})")
+    return "\n".join(lines) + ";"
+
+
+def trigger_sql(trigger: Trigger) -> str:
+    return trigger.definition + ";"
+
+
+def view_sql(table: Table) -> str:
+    kind = "MATERIALIZED VIEW" if table.kind == "materialized view" else "VIEW"
+    return f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
+
+
+def type_sql(user_type: UserType) -> str:
+    lines = comment_lines(user_type.comment)
+    if user_type.kind == "enum":
+        labels = ",\n".join("  " + quote_literal(label) for label in user_type.labels)
+        lines.append(f"CREATE TYPE {user_type.name} AS ENUM (\n{labels}\n);")
+    else:
+        parts = [f"CREATE DOMAIN {user_type.name} AS {user_type.base_type}"]
+        if user_type.default is not None:
+            parts.append(f"  DEFAULT {user_type.default}")
+        if user_type.not_null:
+            parts.append("  NOT NULL")
+        parts.extend(f"  {check}" for check in user_type.checks)
+        lines.append("\n".join(parts) + ";")
+    return "\n".join(lines)
