@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<body>.*)>>[ \t]*$")
 _KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?::(?P<rest>.*))?$", re.S)
 _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_CONTAINER = re.compile(
-    r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?\+?|===\+?[ \t]|/// )"
-)
+_CONTAINER = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?\+?|===\+?[ \t]|/// )")
 
 
 class DirectiveError(ValueError):
@@ -47,7 +45,9 @@ class Malformed:
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
     """Split on `sep` outside double-quoted identifiers."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == '"':
             quoted = not quoted

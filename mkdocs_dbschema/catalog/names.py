@@ -31,12 +31,17 @@ def quote_ident(name: str) -> str:
 
 
 def parse_table_name(text: str) -> TableRef:
-    """`name`, `schema.name`, `"Quoted Name"`, `ops."odd.name"`; unquoted ASCII folds to lower case."""
+    """`name`, `schema.name`, `"Quoted Name"`, `ops."odd.name"`.
+
+    Unquoted ASCII letters fold to lower case, as PostgreSQL folds them.
+    """
     parts: list[str] = []
     pos, text = 0, text.strip()
     while True:
         if pos >= len(text):
-            raise TableNameError(f"expected a name after {text!r}" if text else "no table name given")
+            raise TableNameError(
+                f"expected a name after {text!r}" if text else "no table name given"
+            )
         if text[pos] == '"':
             end = pos + 1
             chunk = []

@@ -6,6 +6,7 @@ build does not grow with the number of tables or directives.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -31,7 +32,13 @@ from .model import (
 )
 from .names import TableRef
 
-FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+FK_ACTIONS = {
+    "a": "NO ACTION",
+    "r": "RESTRICT",
+    "c": "CASCADE",
+    "n": "SET NULL",
+    "d": "SET DEFAULT",
+}
 FK_MATCH = {"s": "SIMPLE", "f": "FULL", "p": "PARTIAL"}
 CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "x": "exclusion"}
 
@@ -43,13 +50,17 @@ def query(name: str) -> sa.TextClause:
 
 def _rows(conn: sa.Connection, name: str, **params: Any) -> list[Mapping[str, Any]]:
     try:
-        return [row._mapping for row in conn.execute(query(name), params)]
+        return [dict(row._mapping) for row in conn.execute(query(name), params)]
     except DBAPIError as error:
         reason = " ".join(str(error.orig).split())
-        raise DatabaseError(f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}") from None
+        raise DatabaseError(
+            f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}"
+        ) from None
 
 
-def _by_key(rows: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, list[Mapping[str, Any]]]:
+def _by_key(
+    rows: Iterable[Mapping[str, Any]], key: str = "key"
+) -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row[key]].append(row)
@@ -58,8 +69,8 @@ def _by_key(rows: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, li
 
 def _pick(row: Mapping[str, Any], cls: type, **overrides: Any) -> Any:
     """Build a model object from the row's columns of the same names."""
-    fields = cls.__dataclass_fields__
-    values = {k: row[k] for k in fields if k in row.keys()}
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in row.items() if k in names}
     values.update(overrides)
     for k, v in values.items():
         if isinstance(v, list):
@@ -81,7 +92,9 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
 
     relations = _rows(conn, "relations", oids=oids)
     key_of_oid = {row["oid"]: row["key"] for row in relations}
-    resolved = {str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)}
+    resolved = {
+        str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)
+    }
 
     columns = _by_key(_rows(conn, "columns", oids=oids))
     types = {row["name"]: _pick(row, UserType) for row in _rows(conn, "types", oids=oids)}

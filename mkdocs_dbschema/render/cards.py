@@ -51,7 +51,9 @@ def _replace(value: Any, old: str, new: str, count: int = -1) -> Markup:
 class CardRenderer:
     def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
         self.options = options
-        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in template_dirs])]
+        loaders: list[jinja2.BaseLoader] = [
+            jinja2.FileSystemLoader([str(d) for d in template_dirs])
+        ]
         loaders.append(jinja2.PackageLoader("mkdocs_dbschema.render", "templates"))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
@@ -95,7 +97,10 @@ class CardRenderer:
 
     def group_of(self, table: Table) -> str | None:
         for group, patterns in self.options.groups.items():
-            if any(fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p) for p in patterns):
+            if any(
+                fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p)
+                for p in patterns
+            ):
                 return group
         return None
 

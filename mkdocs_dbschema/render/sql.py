@@ -79,7 +79,9 @@ def trigger_sql(trigger: Trigger) -> str:
 
 def view_sql(table: Table) -> str:
     kind = "MATERIALIZED VIEW" if table.kind == "materialized view" else "VIEW"
-    return f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
+    return (
+        f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
+    )
 
 
 def type_sql(user_type: UserType) -> str:

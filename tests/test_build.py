@@ -1,0 +1,346 @@
+"""Whole `mkdocs build` runs on throwaway sites, asserting on the HTML and the log."""
+
+from __future__ import annotations
+
+import html
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import Server
+from sites import build
+from test_catalog import SECTIONS
+
+PAGE = """# Bookings
+
+Narrative *before* the card.
+
+<< table: bookings >>
+
+Narrative after the card.
+
+```markdown
+<< table: bookings >>
+```
+
+    << table: in_indented_code >>
+
+!!! note "Nested"
+
+    << table: ops."odd.name" >>
+
+<< table: "Guest Notes" >>
+
+<< table: reservación >>
+
+<< table: events >>
+
+<< table: open_bookings >>
+"""
+
+
+@pytest.fixture(scope="module")
+def sections_url(server: Server) -> Iterator[str]:
+    url = server.create_database(files=(SECTIONS,))
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def site(sections_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    result = build(
+        tmp_path_factory.mktemp("site"), {"index.md": PAGE}, {"dsn": sections_url}, strict=True
+    )
+    assert result.returncode == 0, result.log
+    return result
+
+
+def test_cards_replace_directives_and_keep_narrative(site) -> None:  # type: ignore[no-untyped-def]
+    text = site.text()
+    assert "Narrative before the card." in text and "Narrative after the card." in text
+    assert "<em>before</em>" in site.article()
+    for heading in ('id="bookings"', 'id="guest-notes"', 'id="reservacion"', 'id="events"'):
+        assert heading in site.article()
+    assert 'ops."odd.name"' in text
+    assert "<< table: bookings >>" in text  # the fenced one stays literal
+    assert "<< table: in_indented_code >>" in text
+    nested = site.article().split('class="admonition note"')[1]
+    assert '<h2 id="opsoddname">ops."odd.name"</h2>' in html.unescape(nested)
+
+
+def test_card_sections(site) -> None:  # type: ignore[no-untyped-def]
+    text = site.text()
+    bookings = text.split("Guest Notes")[0]
+    for expected in [
+        "Row Count: 0",
+        "Foreign Keys: IN: 2 · OUT: 2",
+        "numeric(12,2)",
+        "Total in COP | pesos",
+        "GENERATED ALWAYS AS IDENTITY",
+        "GENERATED ALWAYS AS (COALESCE(array_length(tags, 1), 0)) STORED",
+        "'pending'::booking_status",
+        "CONSTRAINT bookings_pkey PRIMARY KEY (id)",
+        "CONSTRAINT bookings_no_overlap EXCLUDE USING gist (stay WITH &&)",
+        "ON DELETE CASCADE · ON UPDATE NO ACTION · MATCH SIMPLE · NOT DEFERRABLE",
+        "payments.booking_id → bookings.id",
+        "CREATE INDEX bookings_status_idx ON public.bookings USING btree (status) "
+        "WHERE (status <> 'cancelled'::booking_status);",
+        "Purpose: Open bookings per status",
+        "btree, partial",
+        "btree, expression",
+        "RLS Enabled: ✅ Yes, forced",
+        "CREATE POLICY tenant_isolation\n  ON bookings\n  AS PERMISSIVE\n  FOR ALL\n  TO dbschema_app",
+        'CREATE POLICY "no deletes"\n  ON bookings\n  AS RESTRICTIVE\n  FOR DELETE\n'
+        '  TO "Dbschema Auditor", dbschema_app\n  USING (false);',
+        "Purpose: Each hotel sees its own bookings",
+        "CREATE TRIGGER bookings_touch BEFORE UPDATE ON bookings FOR EACH ROW EXECUTE FUNCTION touch();",
+        "State: disabled",
+        "State: replica",
+        "State: always",
+        "constraint trigger",
+        "Purpose: Keeps updated_at current",
+        "CREATE TYPE booking_status AS ENUM (",
+        "CREATE DOMAIN e164_phone AS text\n  NOT NULL\n  CHECK (VALUE ~ '^\\+[1-9][0-9]{7,14}$'::text);",
+        "Dependency Level: 1 (references itself)",
+    ]:
+        assert expected in bookings, expected
+    events = text.split("Partitions")[1]
+    assert "Partition key: RANGE (at)" in events
+    assert "events_2026FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')" in events.replace("\n", "")
+    view = text.split("open_bookings", 1)[1]
+    assert "Kind: view" in view and "CREATE VIEW open_bookings AS" in view
+
+
+def test_rls_warnings_are_visible(sections_url: str, tmp_path: Path) -> None:
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: locked >>\n\n<< table: open_door >>\n"},
+        {"dsn": sections_url},
+    )
+    assert result.returncode == 0, result.log
+    article = result.article()
+    assert article.count('class="admonition warning"') == 2
+    assert "RLS enabled but no policy" in article
+    assert "Policies exist but RLS is disabled" in article
+
+
+def test_bad_directives_warn_with_location_and_fail_strict(
+    sections_url: str, tmp_path: Path
+) -> None:
+    page = "# P\n\n<< table: nope >>\n\n<< tabel: x >>\n\n<< table: >>\n\n<< table: a.b.c >>\n\n<< table: tenants >>\n"
+    lenient = build(tmp_path / "lenient", {"page.md": page}, {"dsn": sections_url})
+    assert lenient.returncode == 0, lenient.log
+    for line, message in [
+        (3, "no table or view named nope (search_path: public)"),
+        (5, "unknown directive 'tabel'"),
+        (7, "needs a table name"),
+        (9, "too many dotted parts"),
+    ]:
+        assert f"page.md:{line}: " in lenient.log and message in lenient.log
+    article = lenient.article("page")
+    assert article.count('class="admonition failure"') == 4
+    assert 'id="tenants"' in article  # the rest of the page still builds
+    strict = build(tmp_path / "strict", {"page.md": page}, {"dsn": sections_url}, strict=True)
+    assert strict.returncode != 0
+    assert "Aborted with 4 warnings in strict mode" in strict.log
+
+
+def test_output_is_byte_identical_for_an_unchanged_database(
+    sections_url: str, tmp_path: Path
+) -> None:
+    first = build(tmp_path / "a", {"index.md": PAGE}, {"dsn": sections_url})
+    second = build(tmp_path / "b", {"index.md": PAGE}, {"dsn": sections_url})
+    assert first.returncode == second.returncode == 0
+    assert first.page() == second.page()
+    assert (first.site / "search/search_index.json").read_bytes() == (
+        second.site / "search/search_index.json"
+    ).read_bytes()
+
+
+def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> None:
+    page = {"index.md": "<< table: tenants >>\n"}
+    from_env = build(tmp_path / "env", page, env={"DBSCHEMA_DSN": sections_url})
+    assert from_env.returncode == 0 and 'id="tenants"' in from_env.article()
+    (tmp_path / "tag").mkdir()
+    tagged = build(tmp_path / "tag", page, {"dsn": "PLACEHOLDER"}, env={"MY_DSN": sections_url})
+    config = (tmp_path / "tag" / "mkdocs.yml").read_text().replace("PLACEHOLDER", "!ENV [MY_DSN]")
+    (tmp_path / "tag" / "mkdocs.yml").write_text(config)
+    import subprocess
+    import sys
+
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", str(tmp_path / "tag" / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "MY_DSN": sections_url},
+        check=False,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert 'id="tenants"' in (tmp_path / "tag" / "site" / "index.html").read_text()
+    assert tagged.returncode != 0  # the literal PLACEHOLDER is no URL
+
+
+def test_postgresql_psycopg_urls_work(sections_url: str, tmp_path: Path) -> None:
+    url = sections_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    result = build(tmp_path, {"index.md": "<< table: tenants >>\n"}, {"dsn": url}, strict=True)
+    assert result.returncode == 0, result.log
+
+
+def test_unreachable_database_stops_with_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once closed
+    dsn = f"postgresql://writer:hunter2-secret@127.0.0.1:{port}/muva"
+    started = time.monotonic()
+    result = build(tmp_path, {"index.md": "<< table: tenants >>\n"}, {"dsn": dsn})
+    assert time.monotonic() - started < 15
+    assert result.returncode != 0
+    assert "hunter2-secret" not in result.log and "Traceback" not in result.log
+    (line,) = [x for x in result.log.splitlines() if "cannot connect" in x]
+    assert f"host 127.0.0.1, port {port}, database muva" in line
+    assert "refused" in line.lower()
+
+
+def test_silent_server_times_out(tmp_path: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    try:
+        started = time.monotonic()
+        result = build(
+            tmp_path,
+            {"index.md": "<< table: tenants >>\n"},
+            {"dsn": f"postgresql://u:pw-xyz@127.0.0.1:{port}/db", "connect_timeout": 2},
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert result.returncode != 0 and elapsed < 12
+    assert "timeout" in result.log.lower() and "pw-xyz" not in result.log
+    assert "Traceback" not in result.log
+
+
+def test_wrong_password_names_the_reason_not_the_password(server: Server, tmp_path: Path) -> None:
+    if server.name != "embedded":
+        pytest.skip("needs a server whose pg_hba.conf the test may change")
+    server.psql(
+        server.admin_url,
+        "-c",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_pw') "
+        "THEN CREATE ROLE dbschema_pw LOGIN PASSWORD 'right-pw'; END IF; END $$",
+    )
+    hba = Path(server.psql(server.admin_url, "-Atc", "SHOW hba_file").strip())
+    rules = hba.read_text()
+    if "dbschema_pw" not in rules:
+        hba.write_text("local all dbschema_pw scram-sha-256\n" + rules)
+        server.psql(server.admin_url, "-c", "SELECT pg_reload_conf()")
+    url = sa.make_url(server.admin_url).set(username="dbschema_pw", password="Wr0ng-Pa55")
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: x >>\n"},
+        {"dsn": url.render_as_string(hide_password=False)},
+    )
+    assert result.returncode != 0
+    assert "Wr0ng-Pa55" not in result.log and "Traceback" not in result.log
+    assert 'password authentication failed for user "dbschema_pw"' in result.log
+
+
+def test_templates_can_be_overridden(sections_url: str, tmp_path: Path) -> None:
+    (tmp_path / "overrides").mkdir(parents=True)
+    (tmp_path / "overrides" / "card.md.j2").write_text(
+        "{{ heading(0) }} Custom {{ table.display }}\n\nColumns: {{ table.columns | length }}\n"
+    )
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: tenants >>\n"},
+        {"dsn": sections_url, "templates": "overrides"},
+    )
+    assert result.returncode == 0, result.log
+    assert "Custom tenants" in result.text() and "Columns: 2" in result.text()
+
+
+def test_without_admonitions_cards_fall_back_to_plain_markdown(
+    sections_url: str, tmp_path: Path
+) -> None:
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: locked >>\n\n<< table: film >>\n"},
+        {"dsn": sections_url},
+        extensions=["tables", "toc"],
+    )
+    assert result.returncode == 0, result.log
+    assert "!!!" not in result.article() and "???" not in result.article()
+    assert "<blockquote>" in result.article()
+
+
+def test_pagila(pagila_url: str, tmp_path: Path) -> None:
+    page = "<< table: payment >>\n\n<< table: film >>\n\n<< table: actor_info >>\n\n<< table: rental_by_category >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": pagila_url}, strict=True)
+    assert result.returncode == 0, result.log
+    text = result.text()
+    assert "Kind: partitioned table" in text and "Partition key: RANGE (payment_date)" in text
+    assert text.count("payment_p2022_0") >= 7
+    assert (
+        "Dependency Level: 6" in text
+    )  # payment → rental → inventory → store → address → city → country
+    assert "CREATE TRIGGER film_fulltext_trigger BEFORE INSERT OR UPDATE ON film" in text
+    assert "CREATE DOMAIN year AS integer" in text and "'NC-17'" in text
+    assert "CREATE VIEW actor_info AS" in text
+    assert "Kind: materialized view" in text
+
+
+def test_embedded_default_loads_sql_files_in_order(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir(parents=True)
+    (tmp_path / "migrations" / "001_base.sql").write_text(
+        "CREATE TABLE hotels (id int PRIMARY KEY);\n"
+    )
+    (tmp_path / "migrations" / "002_rooms.sql").write_text(
+        "CREATE TABLE rooms (id int PRIMARY KEY, hotel_id int REFERENCES hotels);\n"
+        "COMMENT ON TABLE rooms IS 'Rooms from the second migration';\n"
+    )
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: rooms >>\n"},
+        {"embedded_sql": ["migrations/*.sql"]},
+        strict=True,
+    )
+    assert result.returncode == 0, result.log
+    assert "Rooms from the second migration" in result.text()
+    assert "Dependency Level: 1" in result.text()
+    assert "documenting embedded postgresql://postgres@/dbschema?host=" in result.log
+
+
+def test_embedded_sql_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "sql").mkdir(parents=True)
+    (tmp_path / "sql" / "broken.sql").write_text(
+        "CREATE TABLE ok (id int);\n\nCREATE TABLE bad (id nosuchtype);\n"
+    )
+    result = build(
+        tmp_path, {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["sql/broken.sql"]}
+    )
+    assert result.returncode != 0 and "Traceback" not in result.log
+    assert 'broken.sql:3: ERROR: type "nosuchtype" does not exist' in result.log
+    missing = build(
+        tmp_path / "m", {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["nope/*.sql"]}
+    )
+    assert missing.returncode != 0 and "no SQL file matches 'nope/*.sql'" in missing.log
+
+
+def test_pages_without_directives_never_connect(tmp_path: Path) -> None:
+    result = build(
+        tmp_path,
+        {"index.md": "# Plain\n"},
+        {"dsn": "postgresql://u:p@127.0.0.1:1/none"},
+        strict=True,
+    )
+    assert result.returncode == 0, result.log
