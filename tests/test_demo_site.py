@@ -1,0 +1,85 @@
+"""The project's own site: the MUVA integration-tables reference on the embedded default."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN_TABLES = {
+    "motopress.md": [
+        "motopress_accommodations",
+        "motopress_accommodation_units",
+        "motopress_room_types",
+        "motopress_sync_log",
+        "airbnb_motopress_comparison",
+    ],
+    "airbnb.md": [
+        "airbnb_accommodations",
+        "airbnb_calendar_sync_status",
+        "airbnb_sync_log",
+        "airbnb_mphb_imported_reservations",
+    ],
+    "whatsapp.md": [
+        "whatsapp_business_accounts",
+        "whatsapp_phone_numbers",
+        "whatsapp_messages",
+        "whatsapp_message_templates",
+    ],
+    "generic.md": ["integration_configs", "ics_feed_configurations", "sync_history"],
+    "core.md": [
+        "tenant_registry",
+        "accommodations",
+        "accommodation_units",
+        "staff_users",
+        "guest_conversations",
+        "calendar_events",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("demo") / "site"
+    env = {k: v for k, v in os.environ.items() if k != "DBSCHEMA_DSN"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**env, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "documenting embedded postgresql://" in result.stderr
+    return site
+
+
+@pytest.mark.parametrize("page", sorted(PLAN_TABLES))
+def test_every_plan_table_has_a_live_card(demo_site: Path, page: str) -> None:
+    html = (demo_site / "reference" / page.removesuffix(".md") / "index.html").read_text()
+    for table in PLAN_TABLES[page]:
+        assert f'<h2 id="{table}">' in html, table
+    assert html.count("Row Count:</strong>") == len(PLAN_TABLES[page])
+    assert "admonition failure" not in html
+
+
+def test_demo_groups_follow_the_plan(demo_site: Path) -> None:
+    html = (demo_site / "reference" / "motopress" / "index.html").read_text()
+    groups = re.findall(r"Integration Platform:</strong> (\w+)", html)
+    assert groups == ["Motopress"] * 5
