@@ -6,6 +6,16 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 
 
+class RedactionConfig(base.Config):
+    # Turning this off publishes sample values as stored; every build then warns.
+    enabled = c.Type(bool, default=True)
+    # Extra rules, name → regular expression: on column names / JSON keys, and on values.
+    column_rules = c.Type(dict, default={})
+    value_rules = c.Type(dict, default={})
+    # Built-in rules to drop, by name.
+    disable = c.ListOfItems(c.Type(str), default=[])
+
+
 class DbSchemaConfig(base.Config):
     # PostgreSQL URL (postgresql:// or postgresql+psycopg://). Unset: $DBSCHEMA_DSN,
     # and without that an embedded server loaded from `embedded_sql`.
@@ -24,3 +34,8 @@ class DbSchemaConfig(base.Config):
     # Group name → table name patterns (fnmatch), shown in the card header.
     groups = c.Type(dict, default={})
     group_label = c.Type(str, default="Group")
+    # Sample rows per card (0: none); `<< table: x | samples: N >>` overrides it per card.
+    samples = c.Type(int, default=5)
+    # Longer sample values are cut, with a visible marker.
+    max_value_length = c.Type(int, default=80)
+    redaction = c.SubConfig(RedactionConfig)

@@ -14,6 +14,7 @@ from mkdocs.structure.pages import Page
 
 from . import directives
 from .analysis.dependencies import Level, dependency_levels
+from .analysis.redaction import Redactor, Sample, redact_sample
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -26,6 +27,7 @@ from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
 from .catalog.reader import read_catalog
+from .catalog.samples import read_sample
 from .config import DbSchemaConfig
 from .render.cards import CardRenderer, RenderOptions
 
@@ -40,6 +42,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.catalog: Catalog | None = None
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
+        self.redactor: Redactor | None = None
+        self.samples: dict[str, Sample] = {}
         self.url: str | None = None
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
@@ -59,9 +63,22 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 groups=self.config.groups,
                 group_label=self.config.group_label,
                 extensions=extensions,
+                redacted=self.config.redaction.enabled,
             ),
             templates,
         )
+        redaction = self.config.redaction
+        try:
+            self.redactor = Redactor.configured(
+                redaction.column_rules, redaction.value_rules, redaction.disable
+            )
+        except ValueError as error:
+            raise PluginError(f"dbschema: redaction: {error}") from None
+        if not redaction.enabled:
+            self.redactor = None
+            log.warning(
+                "redaction is off (redaction.enabled: false): sample values are published as stored"
+            )
         self.base = base
         self.catalog = None
         return config
@@ -82,7 +99,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.info("embedded PostgreSQL loaded %s", ", ".join(str(f) for f in files))
         return uri
 
-    def _read(self, refs: list[TableRef]) -> Catalog:
+    def _read(self, refs: dict[TableRef, int]) -> Catalog:
         try:
             url = parse_url(self._database_url())
             settings = SessionSettings(
@@ -94,7 +111,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             engine = create_engine(url, settings)
             try:
                 with connect(engine) as conn:
-                    catalog = read_catalog(conn, refs)
+                    catalog = read_catalog(conn, list(refs))
+                    self._read_samples(conn, catalog, refs)
             finally:
                 engine.dispose()
         except DatabaseError as error:
@@ -105,13 +123,38 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.info("documenting %s%s (PostgreSQL %s)", source, self.url, catalog.server_version)
         return catalog
 
+    def _read_samples(self, conn: Any, catalog: Catalog, refs: dict[TableRef, int]) -> None:
+        """Read, then at once redact, the sample rows every card will show."""
+        limits: dict[str, int] = {}
+        for ref, limit in refs.items():
+            key = catalog.resolved.get(str(ref))
+            if key is not None and limit > 0:
+                limits[key] = max(limit, limits.get(key, 0))
+        for key, limit in sorted(limits.items()):
+            table = catalog.tables[key]
+            raw = read_sample(conn, table, limit, catalog.role)
+            if raw.problem:
+                log.warning("sample rows of %s: %s", table.display, raw.note)
+            self.samples[key] = redact_sample(
+                raw, table, limit, self.redactor, self.config.max_value_length
+            )
+
+    def _requests(self, markdown: str) -> dict[TableRef, int]:
+        """The tables a page names, with the most sample rows any of its directives asks for."""
+        requests: dict[TableRef, int] = {}
+        for found in directives.find(markdown):
+            ref = _table_ref(found)
+            if isinstance(ref, TableRef) and isinstance(found, directives.Directive):
+                limit = _sample_limit(found, self.config.samples)
+                requests[ref] = max(requests.get(ref, 0), limit if isinstance(limit, int) else 0)
+        return requests
+
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        refs: list[TableRef] = []
+        refs: dict[TableRef, int] = {}
         for file in files.documentation_pages():
-            for found in directives.find(file.content_string):
-                ref = _table_ref(found)
-                if isinstance(ref, TableRef):
-                    refs.append(ref)
+            for ref, limit in self._requests(file.content_string).items():
+                refs[ref] = max(refs.get(ref, 0), limit)
+        self.samples = {}
         self.catalog = self._read(refs) if refs else None
         self.levels = dependency_levels(self.catalog.graph) if self.catalog else {}
         return files
@@ -121,16 +164,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
-        found = directives.find(markdown)
-        if not found:
-            return None
+        requests = self._requests(markdown)
         # Directives another plugin added after on_files: one more read for those.
-        missing = [
-            r
-            for r in map(_table_ref, found)
-            if isinstance(r, TableRef)
-            and (self.catalog is None or str(r) not in self.catalog.resolved)
-        ]
+        missing = {
+            ref: limit
+            for ref, limit in requests.items()
+            if self.catalog is None or str(ref) not in self.catalog.resolved
+        }
         if missing:
             extra = self._read(missing)
             if self.catalog is None:
@@ -152,8 +192,18 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             path = self.catalog.search_path or "empty"
             reason = f"no table or view named {ref} (search_path: {path})"
             return self._problem(where, found.source, reason)
+        assert isinstance(found, directives.Directive)
+        limit = _sample_limit(found, self.config.samples)
+        if isinstance(limit, str):
+            return self._problem(where, found.source, limit)
+        sample = self.samples.get(key)
         table = self.catalog.tables[key]
-        return self.renderer.table_card(table, self.catalog, self.levels.get(key))
+        return self.renderer.table_card(
+            table,
+            self.catalog,
+            self.levels.get(key),
+            sample.first(limit) if sample and limit else None,
+        )
 
     def _problem(self, where: str, source: str, reason: str) -> str:
         assert self.renderer is not None
@@ -184,6 +234,19 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
         return parse_table_name(found.argument)
     except TableNameError as error:
         return str(error)
+
+
+def _sample_limit(directive: directives.Directive, default: int) -> int | str:
+    """The sample rows a table directive asks for, or why its options are wrong."""
+    unknown = sorted(set(directive.options) - {"samples"})
+    if unknown:
+        return f"unknown option {unknown[0]!r} (known: samples)"
+    value = directive.options.get("samples")
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) > 1000:
+        return f"samples must be a whole number from 0 to 1000, not {value!r}"
+    return int(value)
 
 
 def _merge(first: Catalog, second: Catalog) -> Catalog:

@@ -296,7 +296,8 @@ def test_pagila(pagila_url: str, tmp_path: Path) -> None:
     assert "CREATE TRIGGER film_fulltext_trigger BEFORE INSERT OR UPDATE ON film" in text
     assert "CREATE DOMAIN year AS integer" in text and "'NC-17'" in text
     assert "CREATE VIEW actor_info AS" in text
-    assert "Kind: materialized view" in text
+    assert "Kind: materialized view (not populated: run REFRESH MATERIALIZED VIEW)" in text
+    assert "the materialized view has not been populated yet" in text
 
 
 def test_embedded_default_loads_sql_files_in_order(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ class Column:
     identity: str | None = None  # "ALWAYS" / "BY DEFAULT"
     generated: str | None = None  # expression of a generated column
     generated_kind: str | None = None  # "STORED" / "VIRTUAL"
+    readable: bool = True  # the documenting role may SELECT it
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ class Table:
     index_bytes: int
     rls_enabled: bool
     rls_forced: bool
+    rls_active: bool = False  # row level security applies to the documenting role
+    populated: bool = True  # false for a materialized view never refreshed
     partition_key: str | None = None
     parent: str | None = None  # display name of the partitioned parent
     partition_bound: str | None = None
@@ -166,6 +169,7 @@ class Catalog:
     server_version: str
     database: str
     search_path: str
+    role: str = ""  # the role the catalog was read as
     tables: dict[str, Table] = field(default_factory=dict)
     types: dict[str, UserType] = field(default_factory=dict)
     # The FK graph of every table in the documented schemas: key → keys it references.

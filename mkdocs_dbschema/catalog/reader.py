@@ -89,6 +89,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     )
     oids = sorted({row["oid"] for row in resolved_rows if row["oid"] is not None})
     search_path = resolved_rows[0]["search_path"] if resolved_rows else ""
+    role = resolved_rows[0]["role"] if resolved_rows else ""
 
     relations = _rows(conn, "relations", oids=oids)
     key_of_oid = {row["oid"]: row["key"] for row in relations}
@@ -161,6 +162,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         server_version=".".join(str(v) for v in version),
         database=conn.engine.url.database or "",
         search_path=search_path,
+        role=role,
         tables=tables,
         types=types,
         graph=graph,

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..analysis.dependencies import Level
+from ..analysis.redaction import Cell, Sample
 from ..catalog.model import Catalog, Table
 from . import markdown, sql
 
@@ -32,12 +33,24 @@ class RenderOptions:
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
     group_label: str = "Group"
     extensions: frozenset[str] = frozenset({ADMONITION, DETAILS})
+    redacted: bool = True
 
 
 def _finalize(value: Any) -> Any:
     if value is None:
         return ""
     return markdown.text(value)
+
+
+def _cell_text(cell: Cell) -> Markup:
+    if cell.text is None:
+        return Markup("<em>NULL</em>")
+    text = markdown.text(cell.text)
+    if cell.rules:
+        text = Markup("🔒 ") + text
+    if cell.truncated:
+        text += Markup(f" <em>… (+{cell.truncated} chars)</em>")
+    return text
 
 
 def _join(items: Any, separator: str = "") -> Markup:
@@ -84,12 +97,15 @@ class CardRenderer:
             trigger_sql=sql.trigger_sql,
             view_sql=sql.view_sql,
             type_sql=sql.type_sql,
+            sample_sql=sql.sample_sql,
         )
         self.env.globals.update(
             heading=self._heading,
             has_admonition=ADMONITION in options.extensions,
             has_details=DETAILS in options.extensions,
             group_label=options.group_label,
+            redacted=options.redacted,
+            cell_text=_cell_text,
         )
 
     def _heading(self, depth: int) -> Markup:
@@ -104,11 +120,14 @@ class CardRenderer:
                 return group
         return None
 
-    def table_card(self, table: Table, catalog: Catalog, level: Level | None) -> str:
+    def table_card(
+        self, table: Table, catalog: Catalog, level: Level | None, sample: Sample | None = None
+    ) -> str:
         return self.env.get_template("card.md.j2").render(
             table=table,
             catalog=catalog,
             level=level,
+            sample=sample,
             group=self.group_of(table),
             types=[catalog.types[name] for name in table.types if name in catalog.types],
         )

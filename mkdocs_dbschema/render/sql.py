@@ -6,6 +6,7 @@ only add the statement around them, so a block reads like pg_dump output.
 
 from __future__ import annotations
 
+from ..analysis.redaction import Sample
 from ..catalog.model import Constraint, ForeignKey, Index, Policy, Table, Trigger, UserType
 from ..catalog.names import quote_ident
 
@@ -98,3 +99,15 @@ def type_sql(user_type: UserType) -> str:
         parts.extend(f"  {check}" for check in user_type.checks)
         lines.append("\n".join(parts) + ";")
     return "\n".join(lines)
+
+
+def sample_sql(sample: Sample, table: Table, redacted: bool) -> str:
+    order = ", ".join(quote_ident(c) for c in sample.order) or ", ".join(
+        str(i) for i in range(1, len(sample.columns) + 1)
+    )
+    columns = "*" if not sample.hidden else ", ".join(quote_ident(c) for c in sample.columns)
+    state = "redacted" if redacted else "NOT redacted"
+    return (
+        f"-- up to {sample.limit} rows, {state}\n"
+        f"SELECT {columns} FROM {table.display} ORDER BY {order} LIMIT {sample.limit};"
+    )

@@ -8,6 +8,7 @@ SELECT
     CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity,
     CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
     CASE a.attgenerated WHEN 's' THEN 'STORED' WHEN 'v' THEN 'VIRTUAL' END AS generated_kind,
+    has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS readable,
     -- The enum or domain behind the column (through an array type too).
     CASE
         WHEN t.typtype IN ('e', 'd') THEN format_type(t.oid, NULL)

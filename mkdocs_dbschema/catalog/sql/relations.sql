@@ -21,6 +21,8 @@ SELECT
     sizes.index_bytes,
     c.relrowsecurity AS rls_enabled,
     c.relforcerowsecurity AS rls_forced,
+    row_security_active(c.oid) AS rls_active,
+    c.relispopulated AS populated,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
     (

@@ -23,6 +23,7 @@ SELECT
         ORDER BY sp.pos
         LIMIT 1
     ) AS oid,
-    array_to_string(current_schemas(false), ', ') AS search_path
+    array_to_string(current_schemas(false), ', ') AS search_path,
+    current_user AS role
 FROM requested
 ORDER BY requested.ord

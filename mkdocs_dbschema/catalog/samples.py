@@ -1,0 +1,68 @@
+"""Sample rows, read as PostgreSQL prints them, in a deterministic order.
+
+Rows are raw here and may hold secrets: the plugin hands them straight to the
+redactor and never keeps, logs or serializes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from .connection import mask_secrets
+from .model import Table
+
+
+@dataclass(frozen=True)
+class RawSample:
+    columns: tuple[str, ...]  # the columns the role may read, in table order
+    hidden: tuple[str, ...]  # columns without SELECT privilege
+    rows: tuple[tuple[str | None, ...], ...]
+    note: str | None = None  # why there are no rows, when there are none
+    problem: bool = False  # the note is worth a warning
+
+
+def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> RawSample:
+    readable = tuple(c.name for c in table.columns if c.readable)
+    hidden = tuple(c.name for c in table.columns if not c.readable)
+    if not table.populated:
+        return RawSample(readable, hidden, (), "the materialized view has not been populated yet")
+    if not readable:
+        return RawSample((), hidden, (), f"role {role} has no SELECT privilege on this table", True)
+    primary = table.primary_key
+    order = (
+        [sql.Identifier(c) for c in primary.columns]
+        if primary is not None and set(primary.columns) <= set(readable)
+        else [sql.Literal(i) for i in range(1, len(readable) + 1)]
+    )
+    # Identifiers are quoted by psycopg; nothing from a page or the catalog is spliced in as text.
+    query = sql.SQL("SELECT {columns} FROM {table} ORDER BY {order} LIMIT {limit}").format(
+        columns=sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in readable),
+        table=sql.Identifier(table.schema, table.name),
+        order=sql.SQL(", ").join(order),
+        limit=sql.Literal(limit),
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        with conn.begin_nested():
+            rows = tuple(tuple(row) for row in driver.execute(query).fetchall())
+    except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
+        reason = " ".join(str(error).split())
+        return RawSample(
+            readable, hidden, (), f"rows could not be read: {mask_secrets(reason)}", True
+        )
+    if rows:
+        return RawSample(readable, hidden, rows)
+    if table.rls_active:
+        estimate = (
+            ""
+            if table.row_estimate is None
+            else f" (it holds about {round(table.row_estimate):,} rows)"
+        )
+        note = f"row level security hides every row from role {role}{estimate}"
+        return RawSample(readable, hidden, (), note, True)
+    return RawSample(readable, hidden, (), "the table is empty")
