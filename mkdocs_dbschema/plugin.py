@@ -33,7 +33,7 @@ from .render.cards import CardRenderer, RenderOptions
 
 log = get_plugin_logger(__name__)
 
-DIRECTIVE_KINDS = ("table",)
+DIRECTIVE_KINDS = ("table", "migration-order")
 
 
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
@@ -151,11 +151,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         refs: dict[TableRef, int] = {}
+        wants_graph = False
         for file in files.documentation_pages():
-            for ref, limit in self._requests(file.content_string).items():
+            markdown = file.content_string
+            for ref, limit in self._requests(markdown).items():
                 refs[ref] = max(refs.get(ref, 0), limit)
+            wants_graph = wants_graph or _wants_graph(markdown)
         self.samples = {}
-        self.catalog = self._read(refs) if refs else None
+        self.catalog = self._read(refs) if refs or wants_graph else None
         self.levels = dependency_levels(self.catalog.graph) if self.catalog else {}
         return files
 
@@ -165,13 +168,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         requests = self._requests(markdown)
+        if not requests and not _wants_graph(markdown):
+            return None
         # Directives another plugin added after on_files: one more read for those.
         missing = {
             ref: limit
             for ref, limit in requests.items()
             if self.catalog is None or str(ref) not in self.catalog.resolved
         }
-        if missing:
+        if missing or self.catalog is None:
             extra = self._read(missing)
             if self.catalog is None:
                 self.catalog = extra
@@ -183,6 +188,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def _expand(self, found: directives.Directive | directives.Malformed, page: Page) -> str:
         assert self.renderer is not None
         where = f"{page.file.src_uri}:{found.line}"
+        if isinstance(found, directives.Directive) and found.kind == "migration-order":
+            assert self.catalog is not None
+            if found.argument or found.options:
+                return self._problem(where, found.source, "migration-order takes no argument")
+            return self.renderer.migration_order(self.catalog, self.levels)
         ref = _table_ref(found)
         if isinstance(ref, str):
             return self._problem(where, found.source, ref)
@@ -225,7 +235,7 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
     """The table a directive names, or the reason it names none."""
     if isinstance(found, directives.Malformed):
         return found.reason
-    if found.kind not in DIRECTIVE_KINDS:
+    if found.kind != "table":
         known = ", ".join(DIRECTIVE_KINDS)
         return f"unknown directive {found.kind!r} (known: {known})"
     if not found.argument:
@@ -234,6 +244,13 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
         return parse_table_name(found.argument)
     except TableNameError as error:
         return str(error)
+
+
+def _wants_graph(markdown: str) -> bool:
+    return any(
+        isinstance(d, directives.Directive) and d.kind == "migration-order"
+        for d in directives.find(markdown)
+    )
 
 
 def _sample_limit(directive: directives.Directive, default: int) -> int | str:

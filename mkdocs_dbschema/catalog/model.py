@@ -174,6 +174,7 @@ class Catalog:
     types: dict[str, UserType] = field(default_factory=dict)
     # The FK graph of every table in the documented schemas: key → keys it references.
     graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # graph key → display name
     # What each directive name resolved to (None: no such table).
     resolved: dict[str, str | None] = field(default_factory=dict)
 

@@ -104,8 +104,10 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     triggers = _by_key(_rows(conn, "triggers", oids=oids))
     partitions = _by_key(_rows(conn, "partitions", oids=oids))
     edges: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
     for row in _rows(conn, "graph", oids=oids):
         edges[row["key"]].extend([row["ref"]] if row["ref"] else [])
+        names[row["key"]] = row["display"]
     graph = {key: tuple(refs) for key, refs in edges.items()}
 
     constraints: dict[str, list[Constraint]] = defaultdict(list)
@@ -166,5 +168,6 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         tables=tables,
         types=types,
         graph=graph,
+        names=names,
         resolved=resolved,
     )

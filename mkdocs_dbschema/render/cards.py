@@ -132,6 +132,26 @@ class CardRenderer:
             types=[catalog.types[name] for name in table.types if name in catalog.types],
         )
 
+    def migration_order(self, catalog: Catalog, levels: Mapping[str, Level]) -> str:
+        by_level: dict[int, list[str]] = {}
+        for key, level in levels.items():
+            by_level.setdefault(level.level, []).append(catalog.names.get(key, key))
+        cycles = sorted(
+            {
+                tuple(catalog.names.get(k, k) for k in level.cycle)
+                for level in levels.values()
+                if level.cycle
+            }
+        )
+        self_referencing = sorted(
+            catalog.names.get(k, k) for k, lv in levels.items() if lv.self_reference
+        )
+        return self.env.get_template("migration_order.md.j2").render(
+            levels=[(n, sorted(names)) for n, names in sorted(by_level.items())],
+            cycles=cycles,
+            self_referencing=self_referencing,
+        )
+
     def notice(self, kind: str, title: str, message: str) -> str:
         """A visible admonition in place of a directive that could not be expanded."""
         return self.env.get_template("notice.md.j2").render(kind=kind, title=title, message=message)

@@ -1,10 +1,14 @@
--- The foreign-key graph of every table in the schemas of the documented tables,
--- one row per table and referenced table (NULL: references nothing). A partition
--- is folded into its root, which stands for the whole tree.
+-- The foreign-key graph of every table in the schemas of the documented tables
+-- (with none, the schemas on the search_path), one row per table and referenced
+-- table (NULL: references nothing). A partition is folded into its root.
 WITH documented AS (
     SELECT DISTINCT relnamespace
     FROM pg_class
     WHERE oid = ANY(CAST(:oids AS oid[]))
+    UNION
+    SELECT oid
+    FROM pg_namespace
+    WHERE nspname = ANY(current_schemas(false)) AND cardinality(CAST(:oids AS oid[])) = 0
 ),
 nodes AS (
     SELECT c.oid, coalesce(pg_partition_root(c.oid), c.oid) AS root
@@ -14,6 +18,7 @@ nodes AS (
 )
 SELECT DISTINCT
     format('%I.%I', n.nspname, r.relname) AS key,
+    r.oid::regclass::text AS display,
     CASE WHEN f.oid IS NOT NULL THEN format('%I.%I', fn.nspname, f.relname) END AS ref
 FROM nodes
 JOIN pg_class AS r ON r.oid = nodes.root
