@@ -36,7 +36,7 @@ COLUMN_RULES: dict[str, str] = {
     ),
     "secret": r"secret|passw|pwd|hash|salt|private_?key|signing|encrypt",
     "token": (
-        r"token|api_?key|apikey|access_?key|auth(?!or)|credential|bearer|session|cookie|verify"
+        r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify"
     ),
     "email": r"e_?mail",
     "phone": r"phone|msisdn|mobile|wa_?id",
@@ -211,6 +211,7 @@ class Redactor:
             "api key": mask_key,
             "email": mask_email,
             "phone": mask_phone,
+            "token": lambda v: v if UUID.fullmatch(v) else REDACTED,  # internal ids stay
         }
         for rule, pattern in self.value_rules:
             replace = replacements.get(rule, _redact_all)
