@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 _ESCAPES[ord("\n")] = "<br>"
 

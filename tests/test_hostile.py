@@ -1,0 +1,219 @@
+"""Hostile names, comments and values render as literal text: never markup, never expanded."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+from conftest import Server
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sites import EXTENSIONS, build
+
+from mkdocs_dbschema.analysis.dependencies import Level
+from mkdocs_dbschema.analysis.redaction import Cell, Sample
+from mkdocs_dbschema.catalog.model import (
+    Catalog,
+    Column,
+    Constraint,
+    ForeignKey,
+    Index,
+    Policy,
+    Table,
+    Trigger,
+)
+from mkdocs_dbschema.render.cards import CardRenderer, RenderOptions
+
+# Tags a card may produce; anything else in the HTML came from data.
+ALLOWED = {
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "ul",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "span",
+    "div",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "br",
+    "details",
+    "summary",
+    "blockquote",
+    "a",
+    "article",
+    "h1",
+}
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(fragment: str) -> Tags:
+    parser = Tags()
+    parser.feed(fragment)
+    return parser
+
+
+HOSTILE_SQL = r"""
+CREATE TABLE "<script>alert(1)</script>" (
+    id int PRIMARY KEY,
+    "| *x* _y_ [z](http://e)" text,
+    "{{ 7*7 }}" int,
+    "`tick``s`" text
+);
+COMMENT ON TABLE "<script>alert(1)</script>" IS '<img src=x onerror=alert(1)> {% if x %}{{ y }}{% endif %}
+<< table: other >>
+# not a heading | ` `` ```';
+COMMENT ON COLUMN "<script>alert(1)</script>"."{{ 7*7 }}" IS '[click](javascript:alert(3)) **bold** <b>b</b>';
+CREATE INDEX "``evil``" ON "<script>alert(1)</script>" ("{{ 7*7 }}");
+COMMENT ON INDEX "``evil``" IS '```
+<script>alert(4)</script>';
+ALTER TABLE "<script>alert(1)</script>" ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "<b>pol</b>" ON "<script>alert(1)</script>" USING ("{{ 7*7 }}" > 0);
+COMMENT ON POLICY "<b>pol</b>" ON "<script>alert(1)</script>" IS '<iframe src=x>';
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER "{% raw %}trig" BEFORE UPDATE ON "<script>alert(1)</script>" FOR EACH ROW EXECUTE FUNCTION noop();
+CREATE TABLE other (id int);
+INSERT INTO "<script>alert(1)</script>" VALUES
+    (1, '<script>alert(2)</script> | ** __ [x](javascript:alert(1)) :smile: {: .x }', 49, E'line1\nline2 `code`'),
+    (2, '<< table: other >>', 0, '&amp; &lt;b&gt;');
+"""
+
+
+def test_hostile_database_text_is_literal(server: Server, tmp_path: Path) -> None:
+    url = server.create_database(HOSTILE_SQL)
+    try:
+        page = '# Hostile\n\n<< table: "<script>alert(1)</script>" >>\n'
+        result = build(tmp_path, {"index.md": page}, {"dsn": url}, strict=True)
+    finally:
+        server.drop_database(url)
+    assert result.returncode == 0, result.log
+    article = parse(result.article())
+    assert {tag for tag, _ in article.tags} <= ALLOWED, {tag for tag, _ in article.tags} - ALLOWED
+    for _, attrs in article.tags:
+        assert not any("javascript" in (value or "") for _, value in attrs)
+    text = "".join(article.text)
+    for literal in [
+        "<script>alert(1)</script>",
+        "| *x* _y_ [z](http://e)",
+        "{{ 7*7 }}",
+        "`tick``s`",
+        "<img src=x onerror=alert(1)> {% if x %}{{ y }}{% endif %}",
+        "<< table: other >>",
+        "# not a heading | ` `` ```",
+        "[click](javascript:alert(3)) **bold** <b>b</b>",
+        "``evil``",
+        "<script>alert(4)</script>",
+        '"<b>pol</b>"',
+        "<iframe src=x>",
+        "{% raw %}trig",
+        "<script>alert(2)</script> | ** __ [x](javascript:alert(1)) :smile: {: .x }",
+        "&amp; &lt;b&gt;",
+    ]:
+        assert literal in text, literal
+    assert result.text().count("Row Count:") == 1  # `<< table: other >>` in data was not expanded
+
+
+names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+specials = st.text(alphabet="<>&\"'`|*_[](){}#!-+.:~^=\\/ \n\t%$@;abc", min_size=1, max_size=40)
+texts = st.one_of(names, specials)
+
+
+def _table(text: str) -> tuple[Table, Catalog, Sample]:
+    fk = ForeignKey(
+        text,
+        "public.t",
+        text,
+        (text,),
+        "public.t",
+        text,
+        (text,),
+        f"FOREIGN KEY {text}",
+        "CASCADE",
+        "NO ACTION",
+        "SIMPLE",
+        False,
+        False,
+        comment=text,
+    )
+    table = Table(
+        key="public.t",
+        schema="public",
+        name=text,
+        display=text,
+        kind="table",
+        comment=text,
+        row_estimate=1.0,
+        total_bytes=8192,
+        table_bytes=8192,
+        index_bytes=0,
+        rls_enabled=True,
+        rls_forced=False,
+        columns=(Column(text, text, True, default=text, comment=text),),
+        constraints=(
+            Constraint(text, "primary key", f"PRIMARY KEY ({text})", (text,), text),
+            Constraint(text, "check", f"CHECK ({text})", (text,), text),
+        ),
+        foreign_keys=(fk,),
+        referenced_by=(fk,),
+        indexes=(
+            Index(
+                text,
+                f"CREATE INDEX {text}",
+                "btree",
+                False,
+                False,
+                False,
+                False,
+                True,
+                0,
+                (text,),
+                None,
+                text,
+            ),
+        ),
+        policies=(Policy(text, True, "ALL", (text,), text, text, text),),
+        triggers=(Trigger(text, f"CREATE TRIGGER {text}", "enabled", text, comment=text),),
+    )
+    sample = Sample((text,), (text,), ((Cell(text, ("column token",)),),), None, (text,), 1)
+    return table, Catalog("18", "db", "public", tables={"public.t": table}), sample
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_any_text_renders_as_text(text: str) -> None:
+    table, catalog, sample = _table(text)
+    card = CardRenderer(RenderOptions(groups={text: ["*"]}, group_label=text)).table_card(
+        table, catalog, Level(1, ("public.t", text)), sample
+    )
+    rendered = markdown.Markdown(extensions=EXTENSIONS).convert(card)
+    parsed = parse(rendered)
+    assert {tag for tag, _ in parsed.tags} <= ALLOWED
+    seen = "".join("".join(parsed.text).split())
+    # The renderer turns C0/C1 control characters into spaces; whitespace is free to reflow.
+    expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())
+    if expected:
+        assert (
+            seen.count(expected) >= 10
+        )  # name, comment, column, index, policy, trigger, sample, ...
