@@ -16,6 +16,14 @@ class RedactionConfig(base.Config):
     disable = c.ListOfItems(c.Type(str), default=[])
 
 
+class AdvisorsConfig(base.Config):
+    # Schemas reachable through an API (PostgREST/Supabase): tables there need RLS.
+    exposed_schemas = c.ListOfItems(c.Type(str), default=["public"])
+    # Advisors to switch off, by name, and tables (fnmatch patterns) to leave out.
+    disable = c.ListOfItems(c.Type(str), default=[])
+    exclude = c.ListOfItems(c.Type(str), default=[])
+
+
 class DbSchemaConfig(base.Config):
     # PostgreSQL URL (postgresql:// or postgresql+psycopg://). Unset: $DBSCHEMA_DSN,
     # and without that an embedded server loaded from `embedded_sql`.
@@ -39,3 +47,7 @@ class DbSchemaConfig(base.Config):
     # Longer sample values are cut, with a visible marker.
     max_value_length = c.Type(int, default=80)
     redaction = c.SubConfig(RedactionConfig)
+    # Activity statistics (scans, writes, vacuum times) change as the database is used,
+    # sample reads included; false keeps pages byte-identical while it is in use.
+    activity_stats = c.Type(bool, default=True)
+    advisors = c.SubConfig(AdvisorsConfig)

@@ -13,6 +13,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from . import directives
+from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor, Sample, redact_sample
 from .catalog.connection import (
@@ -33,7 +34,8 @@ from .render.cards import CardRenderer, RenderOptions
 
 log = get_plugin_logger(__name__)
 
-DIRECTIVE_KINDS = ("table", "migration-order")
+DIRECTIVE_KINDS = ("table", "migration-order", "advisors")
+CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
 
 
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
@@ -44,6 +46,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.renderer: CardRenderer | None = None
         self.redactor: Redactor | None = None
         self.samples: dict[str, Sample] = {}
+        self.findings: dict[str, list[Finding]] = {}
         self.url: str | None = None
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
@@ -53,9 +56,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         base = Path(config.config_file_path or ".").resolve().parent
-        extensions = frozenset(
-            e if isinstance(e, str) else str(e) for e in config.markdown_extensions
-        )
+        extensions = frozenset(e if isinstance(e, str) else str(e) for e in config.markdown_extensions)
         templates = [Path(self.config.templates)] if self.config.templates else []
         self.renderer = CardRenderer(
             RenderOptions(
@@ -64,6 +65,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 group_label=self.config.group_label,
                 extensions=extensions,
                 redacted=self.config.redaction.enabled,
+                activity_stats=self.config.activity_stats,
             ),
             templates,
         )
@@ -74,11 +76,21 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             )
         except ValueError as error:
             raise PluginError(f"dbschema: redaction: {error}") from None
+        advisors = self.config.advisors
+        unknown = sorted(set(advisors.disable) - set(ADVISOR_NAMES))
+        if unknown:
+            known = ", ".join(ADVISOR_NAMES)
+            raise PluginError(
+                f"dbschema: advisors.disable: unknown advisor(s) {', '.join(unknown)} (known: {known})"
+            )
+        self.advisor_options = AdvisorOptions(
+            exposed_schemas=tuple(advisors.exposed_schemas),
+            disabled=frozenset(advisors.disable),
+            excluded=tuple(advisors.exclude),
+        )
         if not redaction.enabled:
             self.redactor = None
-            log.warning(
-                "redaction is off (redaction.enabled: false): sample values are published as stored"
-            )
+            log.warning("redaction is off (redaction.enabled: false): sample values are published as stored")
         self.base = base
         self.catalog = None
         return config
@@ -135,9 +147,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             raw = read_sample(conn, table, limit, catalog.role)
             if raw.problem:
                 log.warning("sample rows of %s: %s", table.display, raw.note)
-            self.samples[key] = redact_sample(
-                raw, table, limit, self.redactor, self.config.max_value_length
-            )
+            self.samples[key] = redact_sample(raw, table, limit, self.redactor, self.config.max_value_length)
 
     def _requests(self, markdown: str) -> dict[TableRef, int]:
         """The tables a page names, with the most sample rows any of its directives asks for."""
@@ -159,7 +169,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             wants_graph = wants_graph or _wants_graph(markdown)
         self.samples = {}
         self.catalog = self._read(refs) if refs or wants_graph else None
-        self.levels = dependency_levels(self.catalog.graph) if self.catalog else {}
+        self._analyse()
         return files
 
     # -- expanding ---------------------------------------------------------------
@@ -182,16 +192,23 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 self.catalog = extra
             else:
                 self.catalog = _merge(self.catalog, extra)
-            self.levels = dependency_levels(self.catalog.graph)
+            self._analyse()
         return directives.expand(markdown, lambda d: self._expand(d, page))
+
+    def _analyse(self) -> None:
+        catalog = self.catalog
+        self.levels = dependency_levels(catalog.graph) if catalog else {}
+        self.findings = advise(catalog, self.advisor_options) if catalog else {}
 
     def _expand(self, found: directives.Directive | directives.Malformed, page: Page) -> str:
         assert self.renderer is not None
         where = f"{page.file.src_uri}:{found.line}"
-        if isinstance(found, directives.Directive) and found.kind == "migration-order":
+        if isinstance(found, directives.Directive) and found.kind in CATALOG_WIDE:
             assert self.catalog is not None
             if found.argument or found.options:
-                return self._problem(where, found.source, "migration-order takes no argument")
+                return self._problem(where, found.source, f"{found.kind} takes no argument")
+            if found.kind == "advisors":
+                return self.renderer.advisors([f for fs in self.findings.values() for f in fs])
             return self.renderer.migration_order(self.catalog, self.levels)
         ref = _table_ref(found)
         if isinstance(ref, str):
@@ -213,6 +230,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.catalog,
             self.levels.get(key),
             sample.first(limit) if sample and limit else None,
+            self.findings.get(key, ()),
         )
 
     def _problem(self, where: str, source: str, reason: str) -> str:
@@ -248,8 +266,7 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
 
 def _wants_graph(markdown: str) -> bool:
     return any(
-        isinstance(d, directives.Directive) and d.kind == "migration-order"
-        for d in directives.find(markdown)
+        isinstance(d, directives.Directive) and d.kind in CATALOG_WIDE for d in directives.find(markdown)
     )
 
 

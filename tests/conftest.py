@@ -44,9 +44,7 @@ class Server:
         self.version = int(self.psql(admin_url, "-Atc", "SHOW server_version_num").strip()) // 10000
 
     def url(self, database: str) -> str:
-        return (
-            sa.make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
-        )
+        return sa.make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
 
     def psql(self, url: str, *args: str) -> str:
         result = subprocess.run(
@@ -61,9 +59,7 @@ class Server:
             raise RuntimeError(f"psql failed: {result.stderr}")
         return result.stdout
 
-    def create_database(
-        self, sql: str = "", files: tuple[Path, ...] = (), analyze: bool = True
-    ) -> str:
+    def create_database(self, sql: str = "", files: tuple[Path, ...] = (), analyze: bool = True) -> str:
         name = f"dbschema_test_{os.getpid()}_{next(_names)}"
         self.psql(self.admin_url, "-c", f"CREATE DATABASE {name}")
         url = self.url(name)

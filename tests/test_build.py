@@ -52,9 +52,7 @@ def sections_url(server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def site(sections_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    result = build(
-        tmp_path_factory.mktemp("site"), {"index.md": PAGE}, {"dsn": sections_url}, strict=True
-    )
+    result = build(tmp_path_factory.mktemp("site"), {"index.md": PAGE}, {"dsn": sections_url}, strict=True)
     assert result.returncode == 0, result.log
     return result
 
@@ -128,9 +126,7 @@ def test_rls_warnings_are_visible(sections_url: str, tmp_path: Path) -> None:
     assert "Policies exist but RLS is disabled" in article
 
 
-def test_bad_directives_warn_with_location_and_fail_strict(
-    sections_url: str, tmp_path: Path
-) -> None:
+def test_bad_directives_warn_with_location_and_fail_strict(sections_url: str, tmp_path: Path) -> None:
     page = "# P\n\n<< table: nope >>\n\n<< tabel: x >>\n\n<< table: >>\n\n<< table: a.b.c >>\n\n<< table: tenants >>\n"
     lenient = build(tmp_path / "lenient", {"page.md": page}, {"dsn": sections_url})
     assert lenient.returncode == 0, lenient.log
@@ -149,16 +145,34 @@ def test_bad_directives_warn_with_location_and_fail_strict(
     assert "Aborted with 4 warnings in strict mode" in strict.log
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        # Sample reads are scans: without live counters, samples stay in and pages stay identical.
+        {"activity_stats": False},
+        # With live counters, a build that reads no rows leaves the statistics as they were.
+        {"samples": 0},
+    ],
+)
 def test_output_is_byte_identical_for_an_unchanged_database(
-    sections_url: str, tmp_path: Path
+    sections_url: str, tmp_path: Path, options: dict[str, object]
 ) -> None:
-    first = build(tmp_path / "a", {"index.md": PAGE}, {"dsn": sections_url})
-    second = build(tmp_path / "b", {"index.md": PAGE}, {"dsn": sections_url})
+    first = build(tmp_path / "a", {"index.md": PAGE}, {"dsn": sections_url, **options})
+    time.sleep(1.5)  # let any statistics of the first build reach the server
+    second = build(tmp_path / "b", {"index.md": PAGE}, {"dsn": sections_url, **options})
     assert first.returncode == second.returncode == 0
     assert first.page() == second.page()
     assert (first.site / "search/search_index.json").read_bytes() == (
         second.site / "search/search_index.json"
     ).read_bytes()
+
+
+def test_activity_statistics_move_with_use(sections_url: str, tmp_path: Path) -> None:
+    first = build(tmp_path / "a", {"index.md": "<< table: tenants >>\n"}, {"dsn": sections_url})
+    time.sleep(1.5)
+    second = build(tmp_path / "b", {"index.md": "<< table: tenants >>\n"}, {"dsn": sections_url})
+    assert first.text() != second.text()  # the first build's sample read is a scan
+    assert "Read Frequency: Low" in second.text()
 
 
 def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> None:
@@ -269,9 +283,7 @@ def test_templates_can_be_overridden(sections_url: str, tmp_path: Path) -> None:
     assert "Custom tenants" in result.text() and "Columns: 2" in result.text()
 
 
-def test_without_admonitions_cards_fall_back_to_plain_markdown(
-    sections_url: str, tmp_path: Path
-) -> None:
+def test_without_admonitions_cards_fall_back_to_plain_markdown(sections_url: str, tmp_path: Path) -> None:
     result = build(
         tmp_path,
         {"index.md": "<< table: locked >>\n\n<< table: film >>\n"},
@@ -290,9 +302,7 @@ def test_pagila(pagila_url: str, tmp_path: Path) -> None:
     text = result.text()
     assert "Kind: partitioned table" in text and "Partition key: RANGE (payment_date)" in text
     assert text.count("payment_p2022_0") >= 7
-    assert (
-        "Dependency Level: 6" in text
-    )  # payment → rental → inventory → store → address → city → country
+    assert "Dependency Level: 6" in text  # payment → rental → inventory → store → address → city → country
     assert "CREATE TRIGGER film_fulltext_trigger BEFORE INSERT OR UPDATE ON film" in text
     assert "CREATE DOMAIN year AS integer" in text and "'NC-17'" in text
     assert "CREATE VIEW actor_info AS" in text
@@ -302,9 +312,7 @@ def test_pagila(pagila_url: str, tmp_path: Path) -> None:
 
 def test_embedded_default_loads_sql_files_in_order(tmp_path: Path) -> None:
     (tmp_path / "migrations").mkdir(parents=True)
-    (tmp_path / "migrations" / "001_base.sql").write_text(
-        "CREATE TABLE hotels (id int PRIMARY KEY);\n"
-    )
+    (tmp_path / "migrations" / "001_base.sql").write_text("CREATE TABLE hotels (id int PRIMARY KEY);\n")
     (tmp_path / "migrations" / "002_rooms.sql").write_text(
         "CREATE TABLE rooms (id int PRIMARY KEY, hotel_id int REFERENCES hotels);\n"
         "COMMENT ON TABLE rooms IS 'Rooms from the second migration';\n"
@@ -326,14 +334,10 @@ def test_embedded_sql_error_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "sql" / "broken.sql").write_text(
         "CREATE TABLE ok (id int);\n\nCREATE TABLE bad (id nosuchtype);\n"
     )
-    result = build(
-        tmp_path, {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["sql/broken.sql"]}
-    )
+    result = build(tmp_path, {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["sql/broken.sql"]})
     assert result.returncode != 0 and "Traceback" not in result.log
     assert 'broken.sql:3: ERROR: type "nosuchtype" does not exist' in result.log
-    missing = build(
-        tmp_path / "m", {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["nope/*.sql"]}
-    )
+    missing = build(tmp_path / "m", {"index.md": "<< table: ok >>\n"}, {"embedded_sql": ["nope/*.sql"]})
     assert missing.returncode != 0 and "no SQL file matches 'nope/*.sql'" in missing.log
 
 

@@ -99,9 +99,7 @@ def test_header_facts(catalog: Catalog, sections_url: str) -> None:
 
 
 def test_row_count_is_unknown_until_analyzed(make_db) -> None:  # type: ignore[no-untyped-def]
-    url = make_db(
-        "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);", analyze=False
-    )
+    url = make_db("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);", analyze=False)
     assert read(url, "t").tables["public.t"].row_estimate is None
 
 
@@ -174,13 +172,9 @@ def test_foreign_keys_both_ways_with_every_clause(catalog: Catalog) -> None:
 def test_indexes(catalog: Catalog) -> None:
     indexes = {i.name: i for i in catalog.tables["public.bookings"].indexes}
     assert next(iter(indexes)) == "bookings_pkey"
-    assert (
-        indexes["bookings_pkey"].primary and indexes["bookings_pkey"].constraint == "bookings_pkey"
-    )
+    assert indexes["bookings_pkey"].primary and indexes["bookings_pkey"].constraint == "bookings_pkey"
     partial = indexes["bookings_status_idx"]
-    assert (
-        partial.partial and not partial.expression and partial.comment == "Open bookings per status"
-    )
+    assert partial.partial and not partial.expression and partial.comment == "Open bookings per status"
     assert partial.definition == (
         "CREATE INDEX bookings_status_idx ON public.bookings USING btree (status) "
         "WHERE (status <> 'cancelled'::booking_status)"
@@ -206,9 +200,7 @@ def test_rls_and_policies(catalog: Catalog) -> None:
     assert no_deletes.roles == ('"Dbschema Auditor"', "dbschema_app")
     assert no_deletes.using == "false" and no_deletes.check is None
     assert policies["read_all"].roles == ("public",)
-    assert (
-        catalog.tables["public.locked"].rls_enabled and not catalog.tables["public.locked"].policies
-    )
+    assert catalog.tables["public.locked"].rls_enabled and not catalog.tables["public.locked"].policies
     door = catalog.tables["public.open_door"]
     assert not door.rls_enabled and door.policies[0].command == "INSERT"
 
@@ -242,9 +234,7 @@ def test_partitions_and_views(catalog: Catalog) -> None:
     assert (child.parent, child.partition_bound) == ("events", events.partitions[0].bound)
     view = catalog.tables["public.open_bookings"]
     assert view.comment == "Bookings waiting for confirmation"
-    assert "status = 'pending'::booking_status" in (
-        view.view_definition or ""
-    )  # PG 15 qualifies it
+    assert "status = 'pending'::booking_status" in (view.view_definition or "")  # PG 15 qualifies it
     assert [c.name for c in view.columns] == ["id", "tenant_id"]
     assert catalog.tables["public.booking_counts"].view_definition
 
@@ -311,9 +301,7 @@ def test_statement_count_does_not_grow_with_tables(make_db) -> None:  # type: ig
 
 
 def test_session_is_read_only_and_bounded(sections_url: str) -> None:
-    engine = create_engine(
-        parse_url(sections_url), SessionSettings(statement_timeout=1234, lock_timeout=567)
-    )
+    engine = create_engine(parse_url(sections_url), SessionSettings(statement_timeout=1234, lock_timeout=567))
     with engine.connect() as conn:
         settings = conn.execute(
             sa.text(

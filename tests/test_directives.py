@@ -14,9 +14,7 @@ def kinds_and_args(markdown: str) -> list[tuple[str, str]]:
 
 
 def test_directives_on_their_own_lines() -> None:
-    page = (
-        "# T\n\n<< table: a >>\ntext << table: inline >> text\n<<table:b>>\n  << TABLE : c >>  \n"
-    )
+    page = "# T\n\n<< table: a >>\ntext << table: inline >> text\n<<table:b>>\n  << TABLE : c >>  \n"
     assert kinds_and_args(page) == [("table", "a"), ("table", "b"), ("table", "c")]
     assert [d.line for d in directives.find(page)] == [3, 5, 6]
 
@@ -63,9 +61,7 @@ def test_directives_inside_admonitions_and_tabs_keep_their_indent() -> None:
 
 
 def test_expand_keeps_the_narrative_byte_for_byte() -> None:
-    page = (
-        "# Title\n\nBefore *text*.\n\n<< table: a >>\n\nAfter | text.\n```\n<< table: b >>\n```\n"
-    )
+    page = "# Title\n\nBefore *text*.\n\n<< table: a >>\n\nAfter | text.\n```\n<< table: b >>\n```\n"
     expanded = directives.expand(page, lambda d: f"CARD {d.argument}")  # type: ignore[union-attr]
     assert expanded == (
         "# Title\n\nBefore *text*.\n\n\nCARD a\n\n\nAfter | text.\n```\n<< table: b >>\n```\n"

@@ -214,6 +214,4 @@ def test_any_text_renders_as_text(text: str) -> None:
     # The renderer turns C0/C1 control characters into spaces; whitespace is free to reflow.
     expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())
     if expected:
-        assert (
-            seen.count(expected) >= 10
-        )  # name, comment, column, index, policy, trigger, sample, ...
+        assert seen.count(expected) >= 10  # name, comment, column, index, policy, trigger, sample, ...

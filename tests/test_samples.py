@@ -67,11 +67,7 @@ def secrets_site(server: Server, tmp_path_factory: pytest.TempPathFactory):  # t
     result = build(
         tmp_path_factory.mktemp("secrets"),
         {"index.md": "# Vault\n\n<< table: vault >>\n"},
-        {
-            "dsn": sa.make_url(url)
-            .set(password="pw-in-dsn-31337")
-            .render_as_string(hide_password=False)
-        },
+        {"dsn": sa.make_url(url).set(password="pw-in-dsn-31337").render_as_string(hide_password=False)},
         strict=True,
     )
     yield result
@@ -85,9 +81,7 @@ def test_no_planted_secret_reaches_any_file(secrets_site) -> None:  # type: igno
         for p in secrets_site.site.rglob("*")
         if p.is_file() and p.suffix in (".html", ".json", ".xml", ".txt")
     ]
-    assert any(p.name == "search_index.json" for p in files) and any(
-        p.name == "sitemap.xml" for p in files
-    )
+    assert any(p.name == "search_index.json" for p in files) and any(p.name == "sitemap.xml" for p in files)
     for path in files:
         raw = path.read_text("utf-8", errors="replace")
         readable = html.unescape(html.unescape(raw))
@@ -125,9 +119,7 @@ def test_values_render_readably_and_long_ones_are_cut(secrets_site) -> None:  # 
     assert "… (+140 chars)" in sample  # 220 characters shown as 80
     assert sample.count("long value") >= 5
     assert "NULL" in sample
-    rows = [
-        line for line in secrets_site.article().split("<tbody>")[-1].split("<tr>") if "<td>" in line
-    ]
+    rows = [line for line in secrets_site.article().split("<tbody>")[-1].split("<tr>") if "<td>" in line]
     assert len(rows) == 5  # the default, in primary-key order
     assert "ORDER BY id LIMIT 5" in sample
 
@@ -144,10 +136,7 @@ def test_sample_count_option_and_directive_override(server: Server, tmp_path: Pa
         assert "LIMIT 3" in cards[0] and "v3" in cards[0] and "v4" not in cards[0]
         assert "LIMIT 2" in cards[1] and "v2" in cards[1] and "v3" not in cards[1]
         assert "Sample Data" not in cards[2]
-        assert (
-            "index.md:7: << table: t | samples: lots >>: samples must be a whole number"
-            in result.log
-        )
+        assert "index.md:7: << table: t | samples: lots >>: samples must be a whole number" in result.log
     finally:
         server.drop_database(url)
 
@@ -162,17 +151,12 @@ def test_redaction_off_warns_on_every_build(server: Server, tmp_path: Path) -> N
         assert result.returncode == 0
         assert "redaction is off" in result.log and "k-123" in result.text()
         assert "NOT redacted" in result.text()
-        assert (
-            build(tmp_path, {"index.md": "<< table: t >>\n"}, config, strict=True).returncode != 0
-        )
+        assert build(tmp_path, {"index.md": "<< table: t >>\n"}, config, strict=True).returncode != 0
         custom = {
             "dsn": url,
             "redaction": {"disable": ["token"], "column_rules": {"mine": "^api_"}},
         }
-        assert (
-            "🔒 [REDACTED]"
-            in build(tmp_path / "c", {"index.md": "<< table: t >>\n"}, custom).text()
-        )
+        assert "🔒 [REDACTED]" in build(tmp_path / "c", {"index.md": "<< table: t >>\n"}, custom).text()
         bad = build(
             tmp_path / "b",
             {"index.md": "<< table: t >>\n"},
@@ -206,9 +190,7 @@ GRANT SELECT ON rls_hidden TO dbschema_reader;
 def test_restricted_role_gets_full_cards_and_plain_notes(server: Server, tmp_path: Path) -> None:
     url = server.create_database(PERMISSIONS_SQL)
     try:
-        reader = (
-            sa.make_url(url).set(username="dbschema_reader").render_as_string(hide_password=False)
-        )
+        reader = sa.make_url(url).set(username="dbschema_reader").render_as_string(hide_password=False)
         page = "<< table: no_select >>\n\n<< table: some_columns >>\n\n<< table: rls_hidden >>\n"
         result = build(tmp_path, {"index.md": page}, {"dsn": reader})
         assert result.returncode == 0, result.log
@@ -223,14 +205,9 @@ def test_restricted_role_gets_full_cards_and_plain_notes(server: Server, tmp_pat
             "row level security hides every row from role dbschema_reader (it holds about 40 rows)"
             in rls_hidden
         )
-        assert (
-            "sample rows of no_select: role dbschema_reader has no SELECT privilege" in result.log
-        )
+        assert "sample rows of no_select: role dbschema_reader has no SELECT privilege" in result.log
         assert "sample rows of rls_hidden: row level security hides every row" in result.log
-        assert (
-            build(tmp_path / "strict", {"index.md": page}, {"dsn": reader}, strict=True).returncode
-            != 0
-        )
+        assert build(tmp_path / "strict", {"index.md": page}, {"dsn": reader}, strict=True).returncode != 0
     finally:
         server.drop_database(url)
 

@@ -35,9 +35,7 @@ COLUMN_RULES: dict[str, str] = {
         r"|phone_number|message|template|listing|post)_?(id|uid|ref)$|^external_|(^|_)uid$|^wamid$"
     ),
     "secret": r"secret|passw|pwd|hash|salt|private_?key|signing|encrypt",
-    "token": (
-        r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify"
-    ),
+    "token": (r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify"),
     "email": r"e_?mail",
     "phone": r"phone|msisdn|mobile|wa_?id",
     "url": r"(feed|webhook|ical|ics|callback|calendar|endpoint|redirect)_?(url|uri|link)",
@@ -64,9 +62,7 @@ VALUE_RULES: dict[str, str] = {
 _SECRET_PARAM = re.compile(
     r"(?i)token|key|secret|sig|signature|auth|pass|code|session|jwt|access|^[stk]$|^hash$"
 )
-_PREFIX = re.compile(
-    r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|AKIA|EAA)"
-)
+_PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|AKIA|EAA)")
 
 
 def mask_shape(value: str) -> str:
@@ -105,9 +101,7 @@ def mask_url(value: str) -> str:
     path = "/".join(token.sub(REDACTED, segment) for segment in parts.path.split("/"))
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     query = "&".join(
-        quote(k, safe="")
-        + "="
-        + ("•••" if _SECRET_PARAM.search(k) or token.search(v) else quote(v, safe=""))
+        quote(k, safe="") + "=" + ("•••" if _SECRET_PARAM.search(k) or token.search(v) else quote(v, safe=""))
         for k, v in pairs
     )
     return urlunsplit((parts.scheme, netloc, path, query, ""))
@@ -141,11 +135,7 @@ class Pseudonyms:
 def _name_label(column: str) -> str:
     words = [w for w in re.split(r"[_\W]+", column.lower()) if w and w != "name"]
     word = words[-1] if words else "name"
-    return (
-        "Person"
-        if word in ("full", "first", "last", "display", "user", "profile")
-        else word.title()
-    )
+    return "Person" if word in ("full", "first", "last", "display", "user", "profile") else word.title()
 
 
 @dataclass
@@ -177,18 +167,14 @@ class Redactor:
         unknown = off - set(COLUMN_RULES) - set(VALUE_RULES)
         if unknown:
             known = ", ".join(sorted(set(COLUMN_RULES) | set(VALUE_RULES)))
-            raise ValueError(
-                f"unknown redaction rule(s) {', '.join(sorted(unknown))} (known: {known})"
-            )
+            raise ValueError(f"unknown redaction rule(s) {', '.join(sorted(unknown))} (known: {known})")
         columns = {k: v for k, v in COLUMN_RULES.items() if k not in off} | dict(extra_columns)
         values = {k: v for k, v in VALUE_RULES.items() if k not in off} | dict(extra_values)
         for name, pattern in (columns | values).items():
             try:
                 re.compile(pattern)
             except re.error as error:
-                raise ValueError(
-                    f"redaction rule {name!r}: bad regular expression: {error}"
-                ) from None
+                raise ValueError(f"redaction rule {name!r}: bad regular expression: {error}") from None
         return cls(columns, values)
 
     def column_rule(self, name: str) -> str | None:
@@ -311,11 +297,7 @@ def redact_sample(
     for raw_row in raw.rows:
         cells = []
         for column, value in zip(raw.columns, raw_row, strict=True):
-            result = (
-                Masked(value)
-                if redactor is None
-                else redactor.cell(column, types[column], value, names)
-            )
+            result = Masked(value) if redactor is None else redactor.cell(column, types[column], value, names)
             text = result.text
             cut = 0
             if text is not None and len(text) > max_length:
@@ -324,9 +306,5 @@ def redact_sample(
             cells.append(Cell(text, tuple(sorted(result.rules)), cut))
         rows.append(tuple(cells))
     primary = table.primary_key
-    order = (
-        tuple(primary.columns)
-        if primary is not None and set(primary.columns) <= set(raw.columns)
-        else ()
-    )
+    order = tuple(primary.columns) if primary is not None and set(primary.columns) <= set(raw.columns) else ()
     return Sample(raw.columns, raw.hidden, tuple(rows), raw.note, order, limit)

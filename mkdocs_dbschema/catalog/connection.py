@@ -32,17 +32,13 @@ def parse_url(dsn: str) -> URL:
     except ArgumentError:
         raise DatabaseError(f"dsn is not a PostgreSQL URL: {mask_secrets(dsn)}") from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
-        raise DatabaseError(
-            f"dsn must start with postgresql:// (got {url.get_backend_name()}://...)"
-        )
+        raise DatabaseError(f"dsn must start with postgresql:// (got {url.get_backend_name()}://...)")
     return url.set(drivername="postgresql+psycopg")
 
 
 def display_url(url: URL) -> str:
     if not url.password:  # the embedded server's empty password is no secret worth a ***
-        url = URL.create(
-            "postgresql", url.username, None, url.host, url.port, url.database, url.query
-        )
+        url = URL.create("postgresql", url.username, None, url.host, url.port, url.database, url.query)
     return url.set(drivername="postgresql").render_as_string(hide_password=True)
 
 

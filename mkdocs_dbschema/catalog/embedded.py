@@ -41,9 +41,7 @@ def expand_sql_files(patterns: Sequence[str], base: Path) -> list[Path]:
         full = str(base / pattern)
         matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else [full]
         if not matches or not all(Path(m).is_file() for m in matches):
-            raise EmbeddedError(
-                f"embedded_sql: no SQL file matches {pattern!r} (relative to {base})"
-            )
+            raise EmbeddedError(f"embedded_sql: no SQL file matches {pattern!r} (relative to {base})")
         files.extend(Path(m) for m in matches if Path(m) not in files)
     return files
 
@@ -70,9 +68,7 @@ class EmbeddedServer:
 
                 self._workdir = tempfile.mkdtemp(prefix="mkdocs-dbschema-")
                 try:
-                    self._server = get_server(
-                        os.path.join(self._workdir, "pgdata"), cleanup_mode="delete"
-                    )
+                    self._server = get_server(os.path.join(self._workdir, "pgdata"), cleanup_mode="delete")
                 except Exception as error:  # the wheel raises plain subprocess errors
                     raise EmbeddedError(f"the embedded PostgreSQL did not start: {error}") from None
         return self._server
@@ -108,9 +104,7 @@ class EmbeddedServer:
         ):
             result = self._run_psql(admin, "-c", statement)
             if result.returncode:
-                raise EmbeddedError(
-                    f"preparing the embedded database failed: {result.stderr.strip()}"
-                )
+                raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
         for path in sql_files:
             result = self._run_psql(uri, "-f", str(path))
             if result.returncode:

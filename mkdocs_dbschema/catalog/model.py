@@ -82,6 +82,7 @@ class Index:
     columns: tuple[str, ...] = ()  # key columns; "" for an expression
     constraint: str | None = None  # the constraint this index backs
     comment: str | None = None
+    scans: int = 0  # pg_stat_all_indexes.idx_scan
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Trigger:
     definition: str  # pg_get_triggerdef
     enabled: str  # "enabled" / "disabled" / "replica" / "always"
     function: str
+    function_search_path_set: bool = True
     is_constraint: bool = False
     inherited: bool = False
     comment: str | None = None
@@ -158,6 +160,16 @@ class Table:
     triggers: tuple[Trigger, ...] = ()
     partitions: tuple[Partition, ...] = ()
     types: tuple[str, ...] = ()  # names of enums / domains the columns use
+    # Activity statistics (pg_stat_all_tables); None where PostgreSQL keeps none.
+    seq_scan: int | None = None
+    idx_scan: int | None = None
+    inserts: int | None = None
+    updates: int | None = None
+    deletes: int | None = None
+    live_tuples: int | None = None
+    dead_tuples: int | None = None
+    last_vacuum: str | None = None
+    last_analyze: str | None = None
 
     @property
     def primary_key(self) -> Constraint | None:
@@ -170,6 +182,7 @@ class Catalog:
     database: str
     search_path: str
     role: str = ""  # the role the catalog was read as
+    stats_since: str | None = None  # when activity statistics were last reset; None: never
     tables: dict[str, Table] = field(default_factory=dict)
     types: dict[str, UserType] = field(default_factory=dict)
     # The FK graph of every table in the documented schemas: key → keys it references.

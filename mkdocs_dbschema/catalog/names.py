@@ -39,9 +39,7 @@ def parse_table_name(text: str) -> TableRef:
     pos, text = 0, text.strip()
     while True:
         if pos >= len(text):
-            raise TableNameError(
-                f"expected a name after {text!r}" if text else "no table name given"
-            )
+            raise TableNameError(f"expected a name after {text!r}" if text else "no table name given")
         if text[pos] == '"':
             end = pos + 1
             chunk = []

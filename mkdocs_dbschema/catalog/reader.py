@@ -53,14 +53,10 @@ def _rows(conn: sa.Connection, name: str, **params: Any) -> list[Mapping[str, An
         return [dict(row._mapping) for row in conn.execute(query(name), params)]
     except DBAPIError as error:
         reason = " ".join(str(error.orig).split())
-        raise DatabaseError(
-            f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}"
-        ) from None
+        raise DatabaseError(f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}") from None
 
 
-def _by_key(
-    rows: Iterable[Mapping[str, Any]], key: str = "key"
-) -> dict[str, list[Mapping[str, Any]]]:
+def _by_key(rows: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row[key]].append(row)
@@ -90,12 +86,11 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     oids = sorted({row["oid"] for row in resolved_rows if row["oid"] is not None})
     search_path = resolved_rows[0]["search_path"] if resolved_rows else ""
     role = resolved_rows[0]["role"] if resolved_rows else ""
+    stats_since = resolved_rows[0]["stats_since"] if resolved_rows else None
 
     relations = _rows(conn, "relations", oids=oids)
     key_of_oid = {row["oid"]: row["key"] for row in relations}
-    resolved = {
-        str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)
-    }
+    resolved = {str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)}
 
     columns = _by_key(_rows(conn, "columns", oids=oids))
     types = {row["name"]: _pick(row, UserType) for row in _rows(conn, "types", oids=oids)}
@@ -165,6 +160,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         database=conn.engine.url.database or "",
         search_path=search_path,
         role=role,
+        stats_since=stats_since,
         tables=tables,
         types=types,
         graph=graph,

@@ -52,16 +52,12 @@ def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> Raw
             rows = tuple(tuple(row) for row in driver.execute(query).fetchall())
     except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
         reason = " ".join(str(error).split())
-        return RawSample(
-            readable, hidden, (), f"rows could not be read: {mask_secrets(reason)}", True
-        )
+        return RawSample(readable, hidden, (), f"rows could not be read: {mask_secrets(reason)}", True)
     if rows:
         return RawSample(readable, hidden, rows)
     if table.rls_active:
         estimate = (
-            ""
-            if table.row_estimate is None
-            else f" (it holds about {round(table.row_estimate):,} rows)"
+            "" if table.row_estimate is None else f" (it holds about {round(table.row_estimate):,} rows)"
         )
         note = f"row level security hides every row from role {role}{estimate}"
         return RawSample(readable, hidden, (), note, True)

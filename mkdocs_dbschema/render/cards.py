@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..analysis.advisors import LEVEL_ORDER, Finding
 from ..analysis.dependencies import Level
 from ..analysis.redaction import Cell, Sample
 from ..catalog.model import Catalog, Table
@@ -34,12 +35,21 @@ class RenderOptions:
     group_label: str = "Group"
     extensions: frozenset[str] = frozenset({ADMONITION, DETAILS})
     redacted: bool = True
+    activity_stats: bool = True
 
 
 def _finalize(value: Any) -> Any:
     if value is None:
         return ""
     return markdown.text(value)
+
+
+# Activity thresholds (scans or row writes since statistics began), documented in docs/.
+HIGH, MEDIUM = 10_000, 100
+
+
+def frequency(events: int) -> str:
+    return "High" if events >= HIGH else "Medium" if events >= MEDIUM else "Low"
 
 
 def _cell_text(cell: Cell) -> Markup:
@@ -64,9 +74,7 @@ def _replace(value: Any, old: str, new: str, count: int = -1) -> Markup:
 class CardRenderer:
     def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
         self.options = options
-        loaders: list[jinja2.BaseLoader] = [
-            jinja2.FileSystemLoader([str(d) for d in template_dirs])
-        ]
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in template_dirs])]
         loaders.append(jinja2.PackageLoader("mkdocs_dbschema.render", "templates"))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
@@ -105,7 +113,9 @@ class CardRenderer:
             has_details=DETAILS in options.extensions,
             group_label=options.group_label,
             redacted=options.redacted,
+            activity_stats=options.activity_stats,
             cell_text=_cell_text,
+            frequency=frequency,
         )
 
     def _heading(self, depth: int) -> Markup:
@@ -113,21 +123,24 @@ class CardRenderer:
 
     def group_of(self, table: Table) -> str | None:
         for group, patterns in self.options.groups.items():
-            if any(
-                fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p)
-                for p in patterns
-            ):
+            if any(fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p) for p in patterns):
                 return group
         return None
 
     def table_card(
-        self, table: Table, catalog: Catalog, level: Level | None, sample: Sample | None = None
+        self,
+        table: Table,
+        catalog: Catalog,
+        level: Level | None,
+        sample: Sample | None = None,
+        findings: Sequence[Finding] = (),
     ) -> str:
         return self.env.get_template("card.md.j2").render(
             table=table,
             catalog=catalog,
             level=level,
             sample=sample,
+            findings=findings,
             group=self.group_of(table),
             types=[catalog.types[name] for name in table.types if name in catalog.types],
         )
@@ -137,20 +150,18 @@ class CardRenderer:
         for key, level in levels.items():
             by_level.setdefault(level.level, []).append(catalog.names.get(key, key))
         cycles = sorted(
-            {
-                tuple(catalog.names.get(k, k) for k in level.cycle)
-                for level in levels.values()
-                if level.cycle
-            }
+            {tuple(catalog.names.get(k, k) for k in level.cycle) for level in levels.values() if level.cycle}
         )
-        self_referencing = sorted(
-            catalog.names.get(k, k) for k, lv in levels.items() if lv.self_reference
-        )
+        self_referencing = sorted(catalog.names.get(k, k) for k, lv in levels.items() if lv.self_reference)
         return self.env.get_template("migration_order.md.j2").render(
             levels=[(n, sorted(names)) for n, names in sorted(by_level.items())],
             cycles=cycles,
             self_referencing=self_referencing,
         )
+
+    def advisors(self, findings: Sequence[Finding]) -> str:
+        ordered = sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table))
+        return self.env.get_template("advisors.md.j2").render(findings=ordered)
 
     def notice(self, kind: str, title: str, message: str) -> str:
         """A visible admonition in place of a directive that could not be expanded."""

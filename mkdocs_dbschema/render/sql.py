@@ -37,9 +37,7 @@ def foreign_key_sql(fk: ForeignKey) -> str:
         lines.append("-- inherited from the partitioned parent")
     lines.append(f"CONSTRAINT {quote_ident(fk.name)}")
     lines.append(f"  {fk.definition}")
-    lines.append(
-        f"  -- ON DELETE {fk.on_delete} · ON UPDATE {fk.on_update} · MATCH {fk.match} · {deferral}"
-    )
+    lines.append(f"  -- ON DELETE {fk.on_delete} · ON UPDATE {fk.on_update} · MATCH {fk.match} · {deferral}")
     return "\n".join(lines)
 
 
@@ -80,9 +78,7 @@ def trigger_sql(trigger: Trigger) -> str:
 
 def view_sql(table: Table) -> str:
     kind = "MATERIALIZED VIEW" if table.kind == "materialized view" else "VIEW"
-    return (
-        f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
-    )
+    return f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
 
 
 def type_sql(user_type: UserType) -> str:

@@ -17,12 +17,14 @@ SELECT
         ORDER BY k.ord
     ) AS columns,
     con.conname AS "constraint",
+    coalesce(st.idx_scan, 0) AS scans,
     obj_description(i.indexrelid, 'pg_class') AS comment
 FROM pg_index AS i
 JOIN pg_class AS c ON c.oid = i.indrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_am AS am ON am.oid = ic.relam
+LEFT JOIN pg_stat_all_indexes AS st ON st.indexrelid = i.indexrelid
 LEFT JOIN pg_constraint AS con
     ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
 WHERE c.oid = ANY(CAST(:oids AS oid[]))

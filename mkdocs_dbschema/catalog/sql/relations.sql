@@ -30,9 +30,22 @@ SELECT
         FROM pg_inherits AS i
         WHERE i.inhrelid = c.oid AND c.relispartition
     ) AS parent,
-    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition
+    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition,
+    -- Activity statistics (NULL for views): they change as the database is used.
+    st.seq_scan,
+    st.idx_scan,
+    st.n_tup_ins AS inserts,
+    st.n_tup_upd AS updates,
+    st.n_tup_del AS deletes,
+    st.n_live_tup AS live_tuples,
+    st.n_dead_tup AS dead_tuples,
+    to_char(greatest(st.last_vacuum, st.last_autovacuum) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+        AS last_vacuum,
+    to_char(greatest(st.last_analyze, st.last_autoanalyze) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+        AS last_analyze
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_all_tables AS st ON st.relid = c.oid
 CROSS JOIN LATERAL (
     -- Sizes of the relation, or of every member of its partition tree.
     SELECT

@@ -24,6 +24,11 @@ SELECT
         LIMIT 1
     ) AS oid,
     array_to_string(current_schemas(false), ', ') AS search_path,
-    current_user AS role
+    current_user AS role,
+    (
+        SELECT to_char(stats_reset AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+        FROM pg_stat_database
+        WHERE datname = current_database()
+    ) AS stats_since
 FROM requested
 ORDER BY requested.ord

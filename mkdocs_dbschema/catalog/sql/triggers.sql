@@ -7,10 +7,14 @@ SELECT
         WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always'
     END AS enabled,
     t.tgfoid::regprocedure::text AS function,
+    EXISTS (
+        SELECT FROM unnest(f.proconfig) AS setting WHERE setting LIKE 'search_path=%'
+    ) AS function_search_path_set,
     t.tgconstraint <> 0 AS is_constraint,
     t.tgparentid <> 0 AS inherited,
     obj_description(t.oid, 'pg_trigger') AS comment
 FROM pg_trigger AS t
+JOIN pg_proc AS f ON f.oid = t.tgfoid
 JOIN pg_class AS c ON c.oid = t.tgrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 WHERE c.oid = ANY(CAST(:oids AS oid[]))

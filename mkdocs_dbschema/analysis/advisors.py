@@ -1,0 +1,326 @@
+"""Database advisors: the plain-PostgreSQL counterparts of Supabase's splinter lints.
+
+Each advisor looks at the catalog model only (no queries) and reports findings
+with a level, what is wrong, why it matters and the SQL that fixes it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..catalog.model import Catalog, Table
+from ..catalog.names import quote_ident
+
+STORED_KINDS = ("table", "partitioned table", "partition")
+COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_CALL = re.compile(r"\b(current_setting|auth\.\w+)\(")
+
+
+def per_row_calls(expression: str) -> list[str]:
+    """Calls to current_setting() / auth.*() that are not inside a `( SELECT ...)` subquery,
+    so PostgreSQL evaluates them for every row instead of once per statement."""
+    calls: list[str] = []
+    subquery: list[bool] = []  # one entry per open parenthesis
+    position = 0
+    while position < len(expression):
+        char = expression[position]
+        if char == "'":  # skip a string literal ('' is an escaped quote)
+            end = position + 1
+            while end < len(expression):
+                if expression[end] == "'" and expression[end + 1 : end + 2] != "'":
+                    break
+                end += 2 if expression[end] == "'" else 1
+            position = end + 1
+            continue
+        match = _CALL.match(expression, position)
+        previous = expression[position - 1] if position else " "
+        if match and not (previous.isalnum() or previous in "_.") and not any(subquery):
+            calls.append(match.group(1))
+        if char == "(":
+            subquery.append(expression[position + 1 :].lstrip().upper().startswith("SELECT "))
+        elif char == ")" and subquery:
+            subquery.pop()
+        position += 1
+    return calls
+
+
+@dataclass(frozen=True)
+class Finding:
+    advisor: str
+    level: str  # ERROR / WARN / INFO
+    table: str  # catalog key
+    table_display: str
+    what: str
+    why: str
+    remediation: str  # SQL
+
+
+@dataclass(frozen=True)
+class Advisor:
+    name: str
+    level: str
+    why: str
+    check: Callable[[Table, Catalog, AdvisorOptions], Iterator[tuple[str, str]]]  # (what, fix)
+
+
+@dataclass(frozen=True)
+class AdvisorOptions:
+    exposed_schemas: Sequence[str] = ("public",)
+    disabled: frozenset[str] = frozenset()
+    excluded: Sequence[str] = ()  # table name patterns
+
+
+def _qualified(table: Table) -> str:
+    return f"{quote_ident(table.schema)}.{quote_ident(table.name)}"
+
+
+def _columns(columns: Iterable[str]) -> str:
+    return ", ".join(quote_ident(c) for c in columns)
+
+
+def unindexed_foreign_keys(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    usable = [i.columns for i in table.indexes if i.valid and not i.partial]
+    for fk in table.foreign_keys:
+        width = len(fk.columns)
+        # Covered when some index starts with exactly these columns, in any order.
+        if any(len(cols) >= width and set(cols[:width]) == set(fk.columns) for cols in usable):
+            continue
+        yield (
+            f"foreign key {fk.name} ({_columns(fk.columns)}) has no index starting with its columns",
+            f"CREATE INDEX ON {_qualified(table)} ({_columns(fk.columns)});",
+        )
+
+
+def no_primary_key(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    if table.kind in STORED_KINDS and table.primary_key is None:
+        yield (
+            f"{table.display} has no primary key",
+            f"ALTER TABLE {_qualified(table)} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
+        )
+
+
+def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    since = (
+        f"since statistics were reset ({catalog.stats_since})"
+        if catalog.stats_since
+        else ("since statistics began")
+    )
+    for index in table.indexes:
+        if index.scans == 0 and not index.unique and index.constraint is None and index.valid:
+            yield (
+                f"index {index.name} has not been scanned {since}",
+                f"DROP INDEX CONCURRENTLY {quote_ident(table.schema)}.{quote_ident(index.name)};",
+            )
+
+
+def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for index in table.indexes:
+        shape = index.definition.replace(f" INDEX {quote_ident(index.name)} ON ", " INDEX ON ", 1)
+        if shape in seen:
+            yield (
+                f"indexes {seen[shape]} and {index.name} are identical",
+                f"DROP INDEX CONCURRENTLY {quote_ident(table.schema)}.{quote_ident(index.name)};",
+            )
+        else:
+            seen[shape] = index.name
+
+
+def rls_enabled_no_policy(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    if table.rls_enabled and not table.policies:
+        yield (
+            f"row level security is enabled on {table.display} but no policy exists",
+            f"CREATE POLICY tenant_isolation ON {_qualified(table)} FOR ALL TO authenticated\n"
+            "  USING (tenant_id = (SELECT current_setting('app.tenant_id', true)::uuid));",
+        )
+
+
+def policy_exists_rls_disabled(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    if table.policies and not table.rls_enabled:
+        names = ", ".join(p.name for p in table.policies)
+        yield (
+            f"{table.display} has policies ({names}) but row level security is disabled",
+            f"ALTER TABLE {_qualified(table)} ENABLE ROW LEVEL SECURITY;",
+        )
+
+
+def rls_disabled_in_exposed_schema(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    if table.schema in options.exposed_schemas and table.kind in STORED_KINDS and not table.rls_enabled:
+        yield (
+            f"{table.display} is in the exposed schema {table.schema} without row level security",
+            f"ALTER TABLE {_qualified(table)} ENABLE ROW LEVEL SECURITY;",
+        )
+
+
+def multiple_permissive_policies(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    applying: dict[tuple[str, str], list[str]] = defaultdict(list)
+    roles = sorted({r for p in table.policies for r in p.roles if r != "public"}) or ["public"]
+    for policy in table.policies:
+        if not policy.permissive:
+            continue
+        commands = COMMANDS if policy.command == "ALL" else (policy.command,)
+        targets = roles if "public" in policy.roles else policy.roles
+        for role in targets:
+            for command in commands:
+                applying[(role, command)].append(policy.name)
+    for (role, command), names in sorted(applying.items()):
+        if len(names) > 1:
+            yield (
+                f"role {role} has {len(names)} permissive {command} policies ({', '.join(names)})",
+                f"-- merge them into one policy whose USING ORs the conditions, then:\n"
+                f"DROP POLICY {quote_ident(names[-1])} ON {_qualified(table)};",
+            )
+
+
+def per_row_policy_calls(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    for policy in table.policies:
+        for clause, expression in (("USING", policy.using), ("WITH CHECK", policy.check)):
+            calls = per_row_calls(expression or "")
+            if calls:
+                yield (
+                    f"policy {policy.name} calls {calls[0]}() per row in {clause}",
+                    f"-- wrap the call so it runs once per statement: (SELECT {calls[0]}(...))\n"
+                    f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)} {clause} (...);",
+                )
+
+
+def always_true_write_policies(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    for policy in table.policies:
+        if policy.command == "SELECT":
+            continue
+        clauses = [c for c in (policy.using, policy.check) if c is not None]
+        if "true" in clauses:
+            roles = ", ".join(policy.roles)
+            yield (
+                f"policy {policy.name} lets {roles} {policy.command} any row (condition true)",
+                f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)}\n"
+                "  USING (tenant_id = (SELECT current_setting('app.tenant_id', true)::uuid));",
+            )
+
+
+def mutable_search_path_functions(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    for function in sorted({t.function for t in table.triggers if not t.function_search_path_set}):
+        yield (
+            f"trigger function {function} runs with the caller's search_path",
+            f"ALTER FUNCTION {function} SET search_path = '';",
+        )
+
+
+def missing_comments(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    if not table.comment:
+        yield f"{table.display} has no comment", f"COMMENT ON TABLE {_qualified(table)} IS '...';"
+    bare = [c.name for c in table.columns if not c.comment]
+    if bare:
+        yield (
+            f"{len(bare)} of {len(table.columns)} columns have no comment: {', '.join(bare)}",
+            f"COMMENT ON COLUMN {_qualified(table)}.{quote_ident(bare[0])} IS '...';",
+        )
+
+
+ADVISORS = (
+    Advisor(
+        "policy_exists_rls_disabled",
+        "ERROR",
+        "Policies that are not enforced give a false sense of security.",
+        policy_exists_rls_disabled,
+    ),
+    Advisor(
+        "rls_disabled_in_exposed_schema",
+        "ERROR",
+        "Tables in an exposed schema are reachable through the API; without RLS every row is.",
+        rls_disabled_in_exposed_schema,
+    ),
+    Advisor(
+        "duplicate_index",
+        "WARN",
+        "Identical indexes cost writes and space and give the planner nothing.",
+        duplicate_indexes,
+    ),
+    Advisor(
+        "multiple_permissive_policies",
+        "WARN",
+        "Every permissive policy is evaluated for every row; one merged policy is cheaper.",
+        multiple_permissive_policies,
+    ),
+    Advisor(
+        "auth_rls_initplan",
+        "WARN",
+        "current_setting() or auth.*() outside a (SELECT ...) is re-evaluated for every row.",
+        per_row_policy_calls,
+    ),
+    Advisor(
+        "rls_policy_always_true",
+        "WARN",
+        "A write policy whose condition is true lets the role change any tenant's rows.",
+        always_true_write_policies,
+    ),
+    Advisor(
+        "function_search_path_mutable",
+        "WARN",
+        "A function without a fixed search_path resolves names through the caller's path.",
+        mutable_search_path_functions,
+    ),
+    Advisor(
+        "unindexed_foreign_key",
+        "INFO",
+        "Joins on the key and deletes of referenced rows scan the whole table.",
+        unindexed_foreign_keys,
+    ),
+    Advisor(
+        "no_primary_key",
+        "INFO",
+        "Rows cannot be addressed reliably; replication and sync tools need a key.",
+        no_primary_key,
+    ),
+    Advisor("unused_index", "INFO", "An index nobody scans still slows every write.", unused_indexes),
+    Advisor(
+        "rls_enabled_no_policy",
+        "INFO",
+        "Every row is hidden from roles that do not bypass RLS.",
+        rls_enabled_no_policy,
+    ),
+    Advisor(
+        "missing_comment",
+        "INFO",
+        "Comments are the purpose lines of this documentation.",
+        missing_comments,
+    ),
+)
+ADVISOR_NAMES = tuple(a.name for a in ADVISORS)
+LEVEL_ORDER = {"ERROR": 0, "WARN": 1, "INFO": 2}
+
+
+def advise(catalog: Catalog, options: AdvisorOptions) -> dict[str, list[Finding]]:
+    """Findings per documented table, most severe first."""
+    findings: dict[str, list[Finding]] = {}
+    for key, table in sorted(catalog.tables.items()):
+        if any(fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(key, p) for p in options.excluded):
+            continue
+        found = [
+            Finding(advisor.name, advisor.level, key, table.display, what, advisor.why, fix)
+            for advisor in ADVISORS
+            if advisor.name not in options.disabled
+            for what, fix in advisor.check(table, catalog, options)
+        ]
+        findings[key] = sorted(found, key=lambda f: LEVEL_ORDER[f.level])
+    return findings
