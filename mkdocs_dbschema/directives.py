@@ -43,6 +43,23 @@ class Malformed:
     reason: str
 
 
+EXPLAIN_MARKER = "-- explain"
+
+
+@dataclass(frozen=True)
+class QueryPattern:
+    """A fenced SQL block whose first line is `-- explain`: planned at every build."""
+
+    sql: str  # the query, marker line removed
+    line: int  # line of the opening fence
+    marker_line: int
+    indent: str
+
+    @property
+    def source(self) -> str:
+        return f"query pattern at line {self.line}"
+
+
 def _split_unquoted(text: str, sep: str) -> list[str]:
     """Split on `sep` outside double-quoted identifiers."""
     parts: list[str] = []
@@ -81,9 +98,33 @@ def _indent_width(indent: str) -> int:
     return len(indent.expandtabs(4))
 
 
-def scan(markdown: str) -> Iterator[tuple[int, str, Directive | Malformed | None]]:
-    """Yield (line number, line, directive or None) for every line of the page."""
+Found = Directive | Malformed | QueryPattern
+
+
+def _query_pattern(opening: int, indent: str, info: str, body: list[str]) -> QueryPattern | None:
+    if not info.strip().lower().startswith("sql"):
+        return None
+    for offset, text in enumerate(body):
+        if not text.strip():
+            continue
+        if text.strip().lower() != EXPLAIN_MARKER:
+            return None
+        query = "\n".join(
+            line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body[offset + 1 :]
+        )
+        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, indent)
+    return None
+
+
+def scan(markdown: str) -> Iterator[tuple[int, str, Found | None]]:
+    """Yield (line number, line, what it holds) for every line of the page.
+
+    A query pattern is reported on the line of its closing fence.
+    """
     fence: str | None = None
+    fence_start = 0
+    fence_indent = fence_info = ""
+    fence_body: list[str] = []
     containers: list[int] = []  # content indents of open list items / admonitions / tabs
     previous_blank = True
     in_indented_code = False
@@ -92,7 +133,10 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Directive | Malformed | None
             stripped = line.strip()
             if stripped.startswith(fence) and stripped == fence[0] * len(stripped):
                 fence = None
-            yield number, line, None
+                yield number, line, _query_pattern(fence_start, fence_indent, fence_info, fence_body)
+            else:
+                fence_body.append(line)
+                yield number, line, None
             continue
         if not line.strip():
             previous_blank = True
@@ -110,7 +154,8 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Directive | Malformed | None
         in_indented_code = False
         opening = _FENCE_OPEN.match(line)
         if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
-            fence = opening["fence"]
+            fence, fence_start, fence_info, fence_body = opening["fence"], number, opening["info"], []
+            fence_indent = line[: len(line) - len(line.lstrip())]
             yield number, line, None
             continue
         if _CONTAINER.match(line):
@@ -129,19 +174,28 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Directive | Malformed | None
 
 
 def find(markdown: str) -> list[Directive | Malformed]:
-    return [found for _, _, found in scan(markdown) if found is not None]
+    return [f for _, _, f in scan(markdown) if isinstance(f, Directive | Malformed)]
 
 
-def expand(markdown: str, replace: Callable[[Directive | Malformed], str]) -> str:
-    """Replace every directive line by `replace(directive)`, indented like the directive."""
-    out: list[str] = []
-    for _, line, found in scan(markdown):
+def find_query_patterns(markdown: str) -> list[QueryPattern]:
+    return [f for _, _, f in scan(markdown) if isinstance(f, QueryPattern)]
+
+
+def expand(markdown: str, replace: Callable[[Found], str]) -> str:
+    """Replace every directive line by `replace(directive)`, indented like it; add
+    `replace(pattern)` after each query pattern's block, whose marker line is dropped."""
+    out: list[tuple[int, str]] = []
+    markers: set[int] = set()
+    for number, line, found in scan(markdown):
         if found is None:
-            out.append(line)
+            out.append((number, line))
             continue
+        if isinstance(found, QueryPattern):
+            out.append((number, line))
+            markers.add(found.marker_line)
         text = replace(found).rstrip("\n")
         # Blank lines around the block keep it from merging with the narrative.
-        out.append("")
-        out.extend(found.indent + piece if piece.strip() else "" for piece in text.split("\n"))
-        out.append("")
-    return "\n".join(out)
+        out.append((number, ""))
+        out.extend((number, found.indent + piece if piece.strip() else "") for piece in text.split("\n"))
+        out.append((number, ""))
+    return "\n".join(line for number, line in out if number not in markers)

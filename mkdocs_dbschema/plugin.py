@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from .catalog.connection import (
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
+from .catalog.plans import QueryPlan, plan_query
 from .catalog.reader import read_catalog
 from .catalog.samples import read_sample
 from .config import DbSchemaConfig
@@ -47,6 +49,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.redactor: Redactor | None = None
         self.samples: dict[str, Sample] = {}
         self.findings: dict[str, list[Finding]] = {}
+        self.plans: dict[str, QueryPlan] = {}  # query pattern → its plan, for this build
         self.url: str | None = None
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
@@ -111,7 +114,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.info("embedded PostgreSQL loaded %s", ", ".join(str(f) for f in files))
         return uri
 
-    def _read(self, refs: dict[TableRef, int]) -> Catalog:
+    def _read(self, refs: dict[TableRef, int], patterns: Sequence[str] = ()) -> Catalog:
         try:
             url = parse_url(self._database_url())
             settings = SessionSettings(
@@ -125,6 +128,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 with connect(engine) as conn:
                     catalog = read_catalog(conn, list(refs))
                     self._read_samples(conn, catalog, refs)
+                    for query in patterns:
+                        self.plans[query] = plan_query(conn, query, len(self.plans))
             finally:
                 engine.dispose()
         except DatabaseError as error:
@@ -161,14 +166,16 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         refs: dict[TableRef, int] = {}
+        patterns: dict[str, None] = {}
         wants_graph = False
         for file in files.documentation_pages():
             markdown = file.content_string
             for ref, limit in self._requests(markdown).items():
                 refs[ref] = max(refs.get(ref, 0), limit)
+            patterns.update((p.sql, None) for p in directives.find_query_patterns(markdown))
             wants_graph = wants_graph or _wants_graph(markdown)
-        self.samples = {}
-        self.catalog = self._read(refs) if refs or wants_graph else None
+        self.samples, self.plans = {}, {}
+        self.catalog = self._read(refs, list(patterns)) if refs or patterns or wants_graph else None
         self._analyse()
         return files
 
@@ -178,16 +185,18 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         requests = self._requests(markdown)
-        if not requests and not _wants_graph(markdown):
+        patterns = [p.sql for p in directives.find_query_patterns(markdown)]
+        if not requests and not patterns and not _wants_graph(markdown):
             return None
+        unplanned = [query for query in patterns if query not in self.plans]
         # Directives another plugin added after on_files: one more read for those.
         missing = {
             ref: limit
             for ref, limit in requests.items()
             if self.catalog is None or str(ref) not in self.catalog.resolved
         }
-        if missing or self.catalog is None:
-            extra = self._read(missing)
+        if missing or unplanned or self.catalog is None:
+            extra = self._read(missing, unplanned)
             if self.catalog is None:
                 self.catalog = extra
             else:
@@ -200,9 +209,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.levels = dependency_levels(catalog.graph) if catalog else {}
         self.findings = advise(catalog, self.advisor_options) if catalog else {}
 
-    def _expand(self, found: directives.Directive | directives.Malformed, page: Page) -> str:
+    def _expand(self, found: directives.Found, page: Page) -> str:
         assert self.renderer is not None
         where = f"{page.file.src_uri}:{found.line}"
+        if isinstance(found, directives.QueryPattern):
+            plan = self.plans[found.sql]
+            if plan.error:
+                log.warning("%s: query pattern does not plan: %s", where, plan.error)
+            return self.renderer.plan(plan)
         if isinstance(found, directives.Directive) and found.kind in CATALOG_WIDE:
             assert self.catalog is not None
             if found.argument or found.options:

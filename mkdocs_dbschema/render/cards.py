@@ -20,6 +20,7 @@ from ..analysis.advisors import LEVEL_ORDER, Finding
 from ..analysis.dependencies import Level
 from ..analysis.redaction import Cell, Sample
 from ..catalog.model import Catalog, Table
+from ..catalog.plans import QueryPlan
 from . import markdown, sql
 
 # Markdown extensions the cards use when present; without them the cards fall back
@@ -162,6 +163,9 @@ class CardRenderer:
     def advisors(self, findings: Sequence[Finding]) -> str:
         ordered = sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table))
         return self.env.get_template("advisors.md.j2").render(findings=ordered)
+
+    def plan(self, plan: QueryPlan) -> str:
+        return self.env.get_template("plan.md.j2").render(plan=plan)
 
     def notice(self, kind: str, title: str, message: str) -> str:
         """A visible admonition in place of a directive that could not be expanded."""

@@ -1,0 +1,100 @@
+"""Plan query patterns with EXPLAIN, never executing them.
+
+A pattern is prepared through libpq's own prepare message (one statement only;
+nothing is spliced into another statement), its `'[PLACEHOLDER]'` literals
+become parameters, and `EXPLAIN EXECUTE` shows the generic plan, so a
+placeholder plans like the real value would. All of it runs in the read-only
+session, inside a savepoint, under statement_timeout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import pq, sql
+
+from .connection import mask_secrets
+
+PLACEHOLDER = re.compile(r"'\[([A-Za-z][A-Za-z0-9_ -]*)\]'")
+SCANS = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan")
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    depth: int
+    node_type: str
+    relation: str | None
+    index: str | None
+    rows: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    nodes: tuple[PlanNode, ...] = ()
+    placeholders: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def indexes(self) -> list[str]:
+        return sorted({n.index for n in self.nodes if n.index})
+
+    @property
+    def sequential_scans(self) -> list[str]:
+        return sorted({n.relation for n in self.nodes if n.node_type == "Seq Scan" and n.relation})
+
+
+def parametrize(query: str) -> tuple[str, tuple[str, ...]]:
+    """`'[TENANT_ID]'` → `$1`, the same placeholder → the same parameter."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return PLACEHOLDER.sub(number, query), tuple(names)
+
+
+def _walk(plan: dict[str, Any], depth: int = 0) -> list[PlanNode]:
+    node = PlanNode(
+        depth,
+        plan.get("Node Type", "?"),
+        plan.get("Relation Name"),
+        plan.get("Index Name"),
+        float(plan.get("Plan Rows", 0)),
+        float(plan.get("Total Cost", 0)),
+    )
+    return [node] + [n for child in plan.get("Plans", []) for n in _walk(child, depth + 1)]
+
+
+class _PlanFailed(Exception):
+    pass
+
+
+def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
+    text, names = parametrize(query)
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    statement = f"dbschema_pattern_{number}"
+    try:
+        with conn.begin_nested():
+            result = driver.pgconn.prepare(statement.encode(), text.encode())
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise _PlanFailed((result.error_message or b"").decode("utf-8", "replace"))
+            driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            arguments = sql.SQL("({})").format(sql.SQL(", ").join([sql.NULL] * len(names)))
+            explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}{}").format(
+                sql.Identifier(statement), arguments if names else sql.SQL("")
+            )
+            row = driver.execute(explain).fetchone()
+            driver.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(statement)))
+    except (_PlanFailed, psycopg.Error) as error:
+        reason = " ".join(str(error).split()).removeprefix("ERROR: ").strip()
+        return QueryPlan(placeholders=names, error=mask_secrets(reason))
+    assert row is not None
+    return QueryPlan(tuple(_walk(row[0][0]["Plan"])), names)
