@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -83,3 +84,20 @@ def test_demo_groups_follow_the_plan(demo_site: Path) -> None:
     html = (demo_site / "reference" / "motopress" / "index.html").read_text()
     groups = re.findall(r"Integration Platform:</strong> (\w+)", html)
     assert groups == ["Motopress"] * 5
+
+
+def test_every_query_pattern_of_the_reference_plans(demo_site: Path) -> None:
+    for page in sorted(PLAN_TABLES):
+        source = (ROOT / "docs" / "reference" / page).read_text()
+        patterns = len(re.findall(r"^```sql\n-- explain$", source, re.M))
+        built = (demo_site / "reference" / page.removesuffix(".md") / "index.html").read_text()
+        assert patterns >= 2, page
+        assert built.count("Plan: uses") == patterns, page
+
+
+def test_demo_advisors_find_the_planted_problems(demo_site: Path) -> None:
+    text = html.unescape((demo_site / "reference" / "whatsapp" / "index.html").read_text())
+    assert (
+        "WARN · duplicate_index: indexes" in text
+        and "WARN · auth_rls_initplan: policy tenant_isolation" in text
+    )

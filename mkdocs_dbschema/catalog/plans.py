@@ -94,7 +94,8 @@ def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
             row = driver.execute(explain).fetchone()
             driver.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(statement)))
     except (_PlanFailed, psycopg.Error) as error:
-        reason = " ".join(str(error).split()).removeprefix("ERROR: ").strip()
+        # The primary message only: PostgreSQL's LINE/caret context shows the rewritten query.
+        reason = str(error).strip().splitlines()[0].removeprefix("ERROR:").strip()
         return QueryPlan(placeholders=names, error=mask_secrets(reason))
     assert row is not None
     return QueryPlan(tuple(_walk(row[0][0]["Plan"])), names)

@@ -1,0 +1,250 @@
+"""Dependency levels, advisors, query patterns and activity statistics on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SHARED, Server, read
+from sites import build
+
+from mkdocs_dbschema.analysis.advisors import ADVISOR_NAMES, AdvisorOptions, advise
+from mkdocs_dbschema.analysis.dependencies import Level, dependency_levels
+from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
+from mkdocs_dbschema.catalog.embedded import demo_schema
+from mkdocs_dbschema.catalog.plans import parametrize, plan_query
+from mkdocs_dbschema.render.cards import frequency
+
+ADVISORS_SQL = Path(__file__).parent / "sql" / "advisors.sql"
+
+
+def test_levels_of_chains_cycles_and_self_references() -> None:
+    graph = {
+        "root": (),
+        "a": ("root",),
+        "b": ("a", "b"),  # self reference does not raise the level
+        "x": ("y", "a"),  # x ↔ y, a two-table cycle above a
+        "y": ("x",),
+        "p": ("q",),  # p → q → r → p, a longer loop
+        "q": ("r",),
+        "r": ("p", "root"),
+        "top": ("x", "p"),
+    }
+    levels = dependency_levels(graph)
+    assert levels["root"] == Level(0)
+    assert levels["a"] == Level(1)
+    assert levels["b"] == Level(2, (), True)
+    assert levels["x"] == levels["y"] == Level(2, ("x", "y"))
+    assert levels["p"].level == levels["q"].level == levels["r"].level == 1
+    assert levels["p"].cycle == ("p", "q", "r")
+    assert levels["top"] == Level(3)
+
+
+def test_levels_handle_deep_graphs_without_recursion() -> None:
+    graph = {f"t{i}": (f"t{i - 1}",) if i else () for i in range(5000)}
+    assert dependency_levels(graph)["t4999"].level == 4999
+
+
+def test_deferrable_cycle_in_a_real_database(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE hotels (id int PRIMARY KEY, main_unit int);"
+        "CREATE TABLE units (id int PRIMARY KEY, hotel_id int REFERENCES hotels DEFERRABLE INITIALLY DEFERRED,"
+        " parent_unit int REFERENCES units);"
+        "ALTER TABLE hotels ADD FOREIGN KEY (main_unit) REFERENCES units DEFERRABLE INITIALLY DEFERRED;"
+        "CREATE TABLE bookings (id int PRIMARY KEY, unit_id int REFERENCES units);"
+    )
+    catalog = read(url, "bookings")
+    levels = dependency_levels(catalog.graph)
+    assert levels["public.hotels"] == Level(0, ("public.hotels", "public.units"))
+    assert levels["public.units"] == Level(0, ("public.hotels", "public.units"), True)
+    assert levels["public.bookings"] == Level(1)
+    page = "<< table: units >>\n\n## Order\n\n<< migration-order >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": url}, strict=True)
+    assert result.returncode == 0, result.log
+    text = result.text()
+    assert "Dependency Level: 0 (cycle with public.hotels) (references itself)" in text
+    assert "0hotels, units" in text.replace("\n", "") and "1bookings" in text.replace("\n", "")
+    assert "Cycle: hotels ↔ units" in text and "SET CONSTRAINTS ALL DEFERRED" in text
+    assert "Self-referencing tables" in text and "defer the constraint: units" in text
+
+
+@pytest.fixture(scope="module")
+def advisors_url(server: Server) -> Iterator[str]:
+    url = server.create_database(files=(ADVISORS_SQL,))
+    time.sleep(1)  # let the script's index scans reach the statistics
+    yield url
+    server.drop_database(url)
+
+
+FIRES_ON = {
+    "unindexed_foreign_key": "fk_unindexed",
+    "no_primary_key": "no_pk",
+    "unused_index": "unused_idx",
+    "duplicate_index": "dup_idx",
+    "rls_enabled_no_policy": "rls_no_policy",
+    "policy_exists_rls_disabled": "policy_no_rls",
+    "rls_disabled_in_exposed_schema": "public_no_rls",
+    "multiple_permissive_policies": "multi_permissive",
+    "auth_rls_initplan": "per_row",
+    "rls_policy_always_true": "always_true",
+    "function_search_path_mutable": "mutable_fn",
+    "missing_comment": "no_comments",
+}
+
+
+def test_every_advisor_is_tested() -> None:
+    assert set(FIRES_ON) == set(ADVISOR_NAMES)
+
+
+@pytest.mark.parametrize("advisor", sorted(FIRES_ON))
+def test_advisor_fires_on_its_table_and_not_on_clean_ones(advisors_url: str, advisor: str) -> None:
+    catalog = read(advisors_url, "clean", "parent", FIRES_ON[advisor])
+    findings = advise(catalog, AdvisorOptions())
+    positive = [f for f in findings[f"public.{FIRES_ON[advisor]}"] if f.advisor == advisor]
+    assert positive, f"{advisor} did not fire on {FIRES_ON[advisor]}"
+    assert all(f.what and f.why and f.remediation and f.level in ("ERROR", "WARN", "INFO") for f in positive)
+    assert findings["public.clean"] == [] and findings["public.parent"] == []
+
+
+def test_advisor_details(advisors_url: str) -> None:
+    catalog = read(advisors_url, *FIRES_ON.values())
+    by_name = {f.advisor: f for fs in advise(catalog, AdvisorOptions()).values() for f in fs}
+    assert by_name["unindexed_foreign_key"].remediation == "CREATE INDEX ON public.fk_unindexed (parent_id);"
+    assert by_name["duplicate_index"].what == "indexes dup_idx_a and dup_idx_b are identical"
+    assert (
+        by_name["auth_rls_initplan"].what == "policy per_row_tenant calls current_setting() per row in USING"
+    )
+    assert "has not been scanned since" in by_name["unused_index"].what
+    assert (
+        by_name["function_search_path_mutable"].remediation
+        == "ALTER FUNCTION mutable_path() SET search_path = '';"
+    )
+    assert by_name["policy_exists_rls_disabled"].level == "ERROR"
+    assert (
+        "role dbschema_app has 2 permissive SELECT policies (a, b)"
+        in by_name["multiple_permissive_policies"].what
+    )
+
+
+def test_advisor_options(advisors_url: str) -> None:
+    catalog = read(advisors_url, "no_pk", "no_comments")
+    quiet = advise(catalog, AdvisorOptions(disabled=frozenset({"no_primary_key"}), excluded=("no_comm*",)))
+    assert "public.no_comments" not in quiet
+    assert {f.advisor for f in quiet["public.no_pk"]} == {"rls_disabled_in_exposed_schema", "missing_comment"}
+    hidden = advise(catalog, AdvisorOptions(exposed_schemas=()))
+    assert "rls_disabled_in_exposed_schema" not in {f.advisor for f in hidden["public.no_pk"]}
+
+
+def test_advisors_page_and_card_section(advisors_url: str, tmp_path: Path) -> None:
+    page = "<< table: dup_idx >>\n\n<< table: clean >>\n\n# All\n\n<< advisors >>\n"
+    result = build(
+        tmp_path, {"index.md": page}, {"dsn": advisors_url, "advisors": {"disable": ["missing_comment"]}}
+    )
+    assert result.returncode == 0, result.log
+    text = result.text()
+    card, clean, page_part = text.split("Purpose:")[1], text.split("Purpose:")[2], text.split("All", 1)[1]
+    assert "WARN · duplicate_index: indexes dup_idx_a and dup_idx_b are identical" in card
+    assert "DROP INDEX CONCURRENTLY public.dup_idx_b;" in card
+    assert "Advisors: no findings." in clean
+    assert "duplicate_index" in page_part and "missing_comment" not in text
+    bad = build(
+        tmp_path / "bad", {"index.md": page}, {"dsn": advisors_url, "advisors": {"disable": ["nope"]}}
+    )
+    assert bad.returncode != 0 and "unknown advisor(s) nope" in bad.log
+
+
+def test_activity_statistics_and_scans_per_index(advisors_url: str) -> None:
+    clean = read(advisors_url, "clean").tables["public.clean"]
+    scans = {i.name: i.scans for i in clean.indexes}
+    assert scans["clean_parent_idx"] >= 2
+    assert clean.inserts == 1000 and clean.live_tuples == 1000
+    assert clean.last_analyze is not None and clean.last_analyze.endswith("UTC")
+    assert (frequency(0), frequency(99), frequency(100), frequency(9_999), frequency(10_000)) == (
+        "Low",
+        "Low",
+        "Medium",
+        "Medium",
+        "High",
+    )
+
+
+def _plan_patterns_from(markdown: str) -> list[str]:
+    """Every statement of every ```sql block that starts with a `-- Pattern` comment."""
+    queries = []
+    for block in re.findall(r"```sql\n(.*?)```", markdown, re.S):
+        for statement in block.split(";"):
+            if re.search(r"^\s*-- Pattern", statement, re.M) and "SELECT" in statement:
+                queries.append(statement.strip())
+    return queries
+
+
+def test_every_query_pattern_of_the_plan_plans_on_the_demo_schema(server: Server) -> None:
+    plan_text = (SHARED / "spec" / "integration-tables-plan.md").read_text()
+    patterns = _plan_patterns_from(plan_text)
+    assert len(patterns) == 9  # three per platform in the plan's TASK 5.3
+    url = server.create_database(files=(demo_schema(),))
+    engine = create_engine(parse_url(url), SessionSettings())
+    try:
+        with engine.connect() as conn:
+            plans = [plan_query(conn, query, n) for n, query in enumerate(patterns)]
+    finally:
+        engine.dispose()
+        server.drop_database(url)
+    for query, plan in zip(patterns, plans, strict=True):
+        assert plan.error is None, (query, plan.error)
+        assert plan.nodes and plan.nodes[0].cost > 0
+
+
+def test_placeholders_become_parameters() -> None:
+    text, names = parametrize(
+        "SELECT 1 WHERE a = '[TENANT_ID]' AND b = '[ID]' AND c = '[TENANT_ID]' AND d = '[x'"
+    )
+    assert text == "SELECT 1 WHERE a = $1 AND b = $2 AND c = $1 AND d = '[x'"
+    assert names == ("TENANT_ID", "ID")
+
+
+PATTERN_PAGE = """# Patterns
+
+```sql
+-- explain
+-- Pattern 1: lookups by id use the primary key
+SELECT * FROM clean WHERE id = '[ID]';
+```
+
+```sql
+-- not a pattern: no marker
+SELECT broken FROM nowhere;
+```
+
+```sql
+-- explain
+SELECT dropped_column FROM clean WHERE tenant_id = '[TENANT_ID]';
+```
+
+```sql
+-- explain
+SELECT 1; DROP TABLE clean;
+```
+"""
+
+
+def test_query_patterns_are_planned_and_broken_ones_fail_strict(advisors_url: str, tmp_path: Path) -> None:
+    lenient = build(tmp_path / "a", {"index.md": PATTERN_PAGE}, {"dsn": advisors_url})
+    assert lenient.returncode == 0, lenient.log
+    text = lenient.text()
+    assert "-- explain" not in text  # the marker line is dropped from the shown block
+    assert "-- Pattern 1: lookups by id use the primary key" in text
+    assert "Plan: uses clean_pkey · ~1 rows" in text and "Index Scan" in text
+    assert 'index.md:14: query pattern does not plan: column "dropped_column" does not exist\n' in lenient.log
+    assert (
+        "index.md:19: query pattern does not plan: cannot insert multiple commands into a prepared statement"
+        in lenient.log
+    )
+    assert lenient.article().count("admonition failure") == 2
+    assert "SELECT broken FROM nowhere" in text and text.count("Plan: ") == 1
+    strict = build(tmp_path / "b", {"index.md": PATTERN_PAGE}, {"dsn": advisors_url}, strict=True)
+    assert strict.returncode != 0
+    assert read(advisors_url, "clean").tables["public.clean"].row_estimate == 1000  # nothing was executed
