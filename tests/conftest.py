@@ -25,6 +25,7 @@ from mkdocs_dbschema.catalog.reader import read_catalog
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
+SECTIONS = Path(__file__).parent / "sql" / "sections.sql"  # one table per card feature
 SERVERS = ["embedded"] + (["external"] if os.environ.get("DBSCHEMA_TEST_DSN") else [])
 _names = itertools.count()
 
@@ -113,6 +114,13 @@ def make_db(server: Server) -> Iterator[Callable[..., str]]:
     yield make
     for url in created:
         server.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def sections_url(server: Server) -> Iterator[str]:
+    url = server.create_database(files=(SECTIONS,))
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture(scope="session")

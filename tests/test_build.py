@@ -6,14 +6,12 @@ import html
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from conftest import Server
 from sites import build
-from test_catalog import SECTIONS
 
 PAGE = """# Bookings
 
@@ -41,13 +39,6 @@ Narrative after the card.
 
 << table: open_bookings >>
 """
-
-
-@pytest.fixture(scope="module")
-def sections_url(server: Server) -> Iterator[str]:
-    url = server.create_database(files=(SECTIONS,))
-    yield url
-    server.drop_database(url)
 
 
 @pytest.fixture(scope="module")

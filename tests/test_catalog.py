@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
-from conftest import Server, read
+from conftest import read
 
 from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
 from mkdocs_dbschema.catalog.model import Catalog
@@ -15,7 +12,6 @@ from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.catalog.reader import read_catalog
 from mkdocs_dbschema.render.markdown import size
 
-SECTIONS = Path(__file__).parent / "sql" / "sections.sql"
 ALL = (
     "tenants",
     "bookings",
@@ -31,13 +27,6 @@ ALL = (
     "reservación",
     'ops."odd.name"',
 )
-
-
-@pytest.fixture(scope="module")
-def sections_url(server: Server) -> Iterator[str]:
-    url = server.create_database(files=(SECTIONS,))
-    yield url
-    server.drop_database(url)
 
 
 @pytest.fixture(scope="module")
