@@ -302,3 +302,15 @@ def test_session_is_read_only_and_bounded(sections_url: str) -> None:
         with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
             conn.execute(sa.text("CREATE TABLE nope (id int)"))
     engine.dispose()
+
+
+def test_foreign_tables_have_cards(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE EXTENSION file_fdw; CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;"
+        "CREATE FOREIGN TABLE rates_feed (room text, price numeric(12,2)) SERVER files "
+        "OPTIONS (filename '/dev/null', format 'csv');"
+        "COMMENT ON FOREIGN TABLE rates_feed IS 'Nightly rates file from the PMS';"
+    )
+    table = read(url, "rates_feed").tables["public.rates_feed"]
+    assert (table.kind, table.comment) == ("foreign table", "Nightly rates file from the PMS")
+    assert [(c.name, c.type) for c in table.columns] == [("room", "text"), ("price", "numeric(12,2)")]
