@@ -72,7 +72,7 @@ def test_account_names_become_stable_pseudonyms() -> None:
         (
             "failed: Authorization: Bearer abcDEF123456789xyz rejected",
             "failed: Authorization: Bearer [REDACTED] rejected",
-            "bearer",
+            "http auth",
         ),
         (
             "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlX2Zha2U expired",
@@ -83,14 +83,14 @@ def test_account_names_become_stable_pseudonyms() -> None:
         ("secret whsec_FAKEdemo1234567890abc", "secret whsec_[REDACTED]", "api key"),
         ("meta EAAGm0PBZCFAKEdemoTOKEN1234567890abc", "meta EAA[REDACTED]", "api key"),
         ("woo ck_0123456789abcdef0123456789abcdef01234567", "woo ck_[REDACTED]", "api key"),
-        ("mail juan.perez+vip@gmail.com now", "mail •••@•••.com now", "email"),
-        ("call +573005550177 today", "call +•••••••••••• today", "phone"),
+        ("mail juan.perez+vip@gmail.com now", "mail •••@•••.com now", "email address"),
+        ("call +573005550177 today", "call +•••••••••••• today", "phone number"),
         (
             "GET https://admin:hunter2@pms.example.com/wp-json/mphb/v1/bookings?consumer_key=ck_x&page=2",
             "GET https://•••:•••@pms.example.com/wp-json/mphb/v1/bookings?consumer_key=•••&page=2",
-            "url",
+            "url with secrets",
         ),
-        ("blob 8f14e45fceea167a5a36dedd4bea2543ab12cd34ef56 end", "blob [REDACTED] end", "token"),
+        ("blob 8f14e45fceea167a5a36dedd4bea2543ab12cd34ef56 end", "blob [REDACTED] end", "random token"),
     ],
 )
 def test_value_rules_in_free_text(value: str, expected: str, rule: str) -> None:
@@ -112,17 +112,18 @@ def test_json_is_redacted_at_any_depth() -> None:
     }
     result = cell("config", json.dumps(document), "jsonb")
     redacted = json.loads(result.text)
-    assert redacted["auth"] == {
-        "api_key": REDACTED,
-        "client_secret": REDACTED,
-        "nested": [{"access_token": REDACTED}],
-    }
+    assert redacted["auth"] == REDACTED  # an object under a secret key is hidden whole
     assert redacted["webhooks"] == [
         {"url": "https://hooks.example.com/in?token=•••", "verify_token": REDACTED}
     ]
     assert redacted["contact"] == {"email": "•••@•••.co", "note": "call +••••••••••••"}
     assert (redacted["retries"], redacted["enabled"]) == (3, True)
-    assert {"JSON key token", "JSON key secret", "JSON key email", "phone", "url"} <= result.rules
+    assert {
+        "JSON key token",
+        "JSON key email",
+        "phone number",
+        "url with secrets",
+    } <= result.rules
 
 
 def test_a_secret_named_json_column_is_redacted_whole() -> None:
@@ -142,7 +143,7 @@ def test_url_masking_keeps_scheme_host_and_path() -> None:
 
 
 def test_rules_are_configurable() -> None:
-    custom = Redactor.configured({"loyalty": r"loyalty_code"}, {"ticket": r"TCK-\d{6}"}, ["phone"])
+    custom = Redactor.configured({"loyalty": r"loyalty_code"}, {"ticket": r"TCK-\d{6}"}, ["phone number"])
     assert cell("loyalty_code", "GOLD-1", redactor=custom).text == REDACTED
     assert cell("note", "see TCK-123456", redactor=custom).text == "see [REDACTED]"
     assert cell("note", "call +573005550177", redactor=custom).text == "call +573005550177"
@@ -150,3 +151,55 @@ def test_rules_are_configurable() -> None:
         Redactor.configured({}, {}, ["nope"])
     with pytest.raises(ValueError, match="bad regular expression"):
         Redactor.configured({"broken": "("}, {}, [])
+
+
+@pytest.mark.parametrize(
+    "column, type_name, value, leaked",
+    [
+        # Objects and arrays under a secret key are hidden whole.
+        ("meta", "jsonb", '{"secret": {"value": "hunter2"}}', "hunter2"),
+        ("meta", "jsonb", '{"auth": {"user": "admin", "pass": "hunter2"}}', "hunter2"),
+        ("meta", "jsonb", '{"password": ["a", {"x": "hunter2"}]}', "hunter2"),
+        # WhatsApp webhook payloads: profile names and wa_id / from numbers.
+        (
+            "payload",
+            "jsonb",
+            '{"contacts": [{"profile": {"name": "Andrés Felipe"}, "wa_id": "573185550142"}]}',
+            "Andrés",
+        ),
+        (
+            "payload",
+            "jsonb",
+            '{"messages": [{"from": "573185550142", "text": {"body": "hola"}}]}',
+            "573185550142",
+        ),
+        # JSON that is not a json column, and key=value secrets in any text.
+        ("payloads", "jsonb[]", '{"{\\"password\\": \\"hunter2\\"}"}', "hunter2"),
+        ("settings", "text", '{"client_secret": "hunter2"}', "hunter2"),
+        ("h", "hstore", '"password"=>"hunter2", "user"=>"x"', "hunter2"),
+        ("note", "text", "host=db user=app password=hunter2", "hunter2"),
+        ("note", "text", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
+        ("note", "text", "https://us02web.zoom.us/j/855123?pwd=Vm1aT0xwMExlZz09", "Vm1aT0xwMExlZz09"),
+        (
+            "note",
+            "text",
+            "https://hooks.slack.com/services/T01ABCDEF/B02GHIJKL/aB3dE5gH7jK9mN1pQ3rS5tU7",
+            "aB3dE5gH7",
+        ),
+        ("note", "text", "glpat-abcdefghij1234567890", "abcdefghij1234567890"),
+        ("note", "text", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "eyJzdWIiOiIxIn0"),
+        # A JSON column named like a rule gets that rule.
+        ("contact_name", "jsonb", '"Juan Perez"', "Juan"),
+        ("external_id", "jsonb", '"MOTO_12345"', "12345"),
+        # Too deep to inspect: nothing of it is published.
+        ("deep", "jsonb", "[" * 5000 + '"hunter2"' + "]" * 5000, "hunter2"),
+    ],
+)
+def test_no_leak(column: str, type_name: str, value: str, leaked: str) -> None:
+    result = cell(column, value, type_name)
+    assert leaked not in (result.text or "") and result.rules
+
+
+def test_disabling_a_column_rule_keeps_the_value_rule_of_the_same_kind() -> None:
+    no_column_rule = Redactor.configured({}, {}, ["phone"])
+    assert cell("guest_phone", "call +573005550177", redactor=no_column_rule).text == "call +••••••••••••"

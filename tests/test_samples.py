@@ -105,9 +105,9 @@ def test_redactions_are_visible_and_listed(secrets_site) -> None:  # type: ignor
     for column, rule in [
         ("api_key", "column token"),
         ("guest_phone", "column phone"),
-        ("sync_error", "bearer"),
+        ("sync_error", "http auth"),
         ("config", "JSON key secret"),
-        ("notify", "email"),
+        ("notify", "email address"),
     ]:
         assert f"{column} ({rule}" in listed or f"{column} ({rule})" in listed, (column, rule)
 
@@ -115,7 +115,7 @@ def test_redactions_are_visible_and_listed(secrets_site) -> None:  # type: ignor
 def test_values_render_readably_and_long_ones_are_cut(secrets_site) -> None:  # type: ignore[no-untyped-def]
     sample = secrets_site.text().split("Sample Data", 1)[1]
     assert "[2026-11-01,2026-11-05)" in sample and "\\x00ff10" in sample
-    assert '{"woo": "ck_[REDACTED]", "auth": {"api_key": "[REDACTED]"' in sample  # jsonb key order
+    assert '{"woo": "ck_[REDACTED]", "auth": "[REDACTED]"' in sample  # jsonb key order
     assert "… (+140 chars)" in sample  # 220 characters shown as 80
     assert sample.count("long value") >= 5
     assert "NULL" in sample

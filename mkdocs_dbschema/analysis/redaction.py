@@ -28,41 +28,50 @@ from ..catalog.samples import RawSample
 REDACTED = "[REDACTED]"
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Column (and JSON key) names, checked in order: the first match decides.
+# Column (and JSON key) names, checked in order: the first match decides. A JSON key
+# is also tried joined to its parent key (`profile` → `name` reads as `profile_name`).
 COLUMN_RULES: dict[str, str] = {
     "external id": (
         r"(^|_)(external|motopress|airbnb|whatsapp|wamid|waba|mphb|meta|ical|ics|stripe"
         r"|phone_number|message|template|listing|post)_?(id|uid|ref)$|^external_|(^|_)uid$|^wamid$"
     ),
     "secret": r"secret|passw|pwd|hash|salt|private_?key|signing|encrypt",
-    "token": (r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify"),
+    "token": r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify",
     "email": r"e_?mail",
-    "phone": r"phone|msisdn|mobile|wa_?id",
+    "phone": r"phone|msisdn|mobile|wa_?id|^(from|to|recipient_id)$",
     "url": r"(feed|webhook|ical|ics|callback|calendar|endpoint|redirect)_?(url|uri|link)",
     "name": (
         r"(^|_)(account|display|business|full|first|last|guest|contact|customer|owner|sender"
         r"|recipient|profile|user)_?name$"
     ),
 }
+SECRETS_WHOLE = ("secret", "token")  # a JSON object or array under these keys is hidden whole
 
-# Patterns inside any text, applied in order.
+# Patterns inside any text, applied in order; named apart from the column rules so that
+# `disable` drops exactly one of them.
 VALUE_RULES: dict[str, str] = {
-    "url": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+",
-    "jwt": r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}",
-    "bearer": r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}",
-    "api key": (
-        r"\b(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|(?:ck|cs)_|xox[abpr]-|gh[pousr]_|AKIA|EAA[A-Za-z]{0,3})"
-        r"[A-Za-z0-9+/=_-]{8,}"
+    "url with secrets": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+",
+    "secret pair": (
+        r"(?i)\b(pass(?:word)?|passwd|pwd|secret|client_secret|api_?key|access_?token|refresh_?token"
+        r"|auth_?token|token)\b(\\?[\"']?\s*(?:=>|[=:])\s*\\?[\"']?)(?!\[REDACTED|•••)([^\s\"'\\,;&}\]]+)"
     ),
-    "email": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\b",
-    "phone": r"(?<![\w+])\+\d[\d \-().]{6,18}\d\b",
-    "token": r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}\b",
+    "jwt": r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+    "http auth": r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}",
+    "api key": (
+        r"\b(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|(?:ck|cs)_|xox[abpr]-|gh[pousr]_|glpat-|AKIA"
+        r"|EAA[A-Za-z]{0,3})[A-Za-z0-9+/=_-]{8,}"
+    ),
+    "email address": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\b",
+    "phone number": r"(?<![\w+])\+\d[\d \-().]{6,18}\d\b",
+    "random token": r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}\b",
 }
 
 _SECRET_PARAM = re.compile(
-    r"(?i)token|key|secret|sig|signature|auth|pass|code|session|jwt|access|^[stk]$|^hash$"
+    r"(?i)token|key|secret|sig|signature|auth|pass|pwd|^pw$|code|session|jwt|access|^[stk]$|^hash$"
 )
-_PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|AKIA|EAA)")
+# Inside a URL path a shorter random segment is already a secret (Slack, Discord webhooks).
+_PATH_TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}$")
+_PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|glpat-|AKIA|EAA)")
 
 
 def mask_shape(value: str) -> str:
@@ -97,8 +106,11 @@ def mask_url(value: str) -> str:
     netloc = host + (f":{port}" if port else "")
     if parts.username or parts.password:
         netloc = "•••:•••@" + netloc
-    token = re.compile(VALUE_RULES["token"])
-    path = "/".join(token.sub(REDACTED, segment) for segment in parts.path.split("/"))
+    token = re.compile(VALUE_RULES["random token"])
+    path = "/".join(
+        REDACTED if _PATH_TOKEN.match(segment) and not UUID.fullmatch(segment) else segment
+        for segment in parts.path.split("/")
+    )
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     query = "&".join(
         quote(k, safe="") + "=" + ("•••" if _SECRET_PARAM.search(k) or token.search(v) else quote(v, safe=""))
@@ -107,7 +119,7 @@ def mask_url(value: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
-def _redact_all(value: str) -> str:
+def _redact_match(match: re.Match[str]) -> str:
     return REDACTED
 
 
@@ -185,27 +197,28 @@ class Redactor:
             "external id": lambda v: v if UUID.fullmatch(v) else mask_shape(v),
             "email": lambda v: mask_email(v) if "@" in v else REDACTED,
             "phone": mask_phone,
-            "url": lambda v: self._by_value(v, set()),
+            "url": lambda v: mask_url(v) if "://" in v else self._by_value(v, set()),
             "name": lambda v: names(_name_label(column), v),
         }
         return masks[rule](value) if rule in masks else REDACTED
 
     def _by_value(self, text: str, hits: set[str]) -> str:
-        replacements: dict[str, Callable[[str], str]] = {
-            "url": mask_url,
-            "bearer": lambda m: "Bearer " + REDACTED,
-            "api key": mask_key,
-            "email": mask_email,
-            "phone": mask_phone,
-            "token": lambda v: v if UUID.fullmatch(v) else REDACTED,  # internal ids stay
+        replacements: dict[str, Callable[[re.Match[str]], str]] = {
+            "url with secrets": lambda m: mask_url(m.group()),
+            "secret pair": lambda m: m.group(1) + m.group(2) + REDACTED,
+            "http auth": lambda m: m.group(1) + " " + REDACTED,
+            "api key": lambda m: mask_key(m.group()),
+            "email address": lambda m: mask_email(m.group()),
+            "phone number": lambda m: mask_phone(m.group()),
+            "random token": lambda m: m.group() if UUID.fullmatch(m.group()) else REDACTED,  # ids stay
         }
         for rule, pattern in self.value_rules:
-            replace = replacements.get(rule, _redact_all)
+            replace = replacements.get(rule, _redact_match)
 
             def substitute(
-                match: re.Match[str], rule: str = rule, replace: Callable[[str], str] = replace
+                match: re.Match[str], rule: str = rule, replace: Callable[[re.Match[str]], str] = replace
             ) -> str:
-                masked = replace(match.group())
+                masked = replace(match)
                 if masked != match.group():
                     hits.add(rule)
                 return masked
@@ -213,18 +226,28 @@ class Redactor:
             text = pattern.sub(substitute, text)
         return text
 
-    def _walk(self, value: Any, key: str | None, hits: set[str], names: Pseudonyms) -> Any:
+    def _walk(
+        self, value: Any, key: str | None, parent: str | None, label: str, hits: set[str], names: Pseudonyms
+    ) -> Any:
+        rule = None
         if key is not None:
-            rule = self.column_rule(key)
-            if rule is not None and value is not None and not isinstance(value, (dict, list, bool)):
-                masked = self._by_column(rule, key, str(value), names)
+            rule = self.column_rule(key) or (self.column_rule(f"{parent}_{key}") if parent else None)
+        if rule is not None and value is not None and not isinstance(value, bool):
+            if isinstance(value, dict | list):
+                if rule in SECRETS_WHOLE:
+                    hits.add(f"{label} {rule}")
+                    return REDACTED
+            else:
+                assert key is not None
+                name = key if self.column_rule(key) else f"{parent}_{key}"
+                masked = self._by_column(rule, name, str(value), names)
                 if masked != str(value):
-                    hits.add(f"JSON key {rule}")
+                    hits.add(f"{label} {rule}")
                     return masked
         if isinstance(value, dict):
-            return {k: self._walk(v, k, hits, names) for k, v in value.items()}
+            return {k: self._walk(v, k, key, "JSON key", hits, names) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._walk(v, key, hits, names) for v in value]
+            return [self._walk(v, key, parent, label, hits, names) for v in value]
         if isinstance(value, str):
             return self._by_value(value, hits)
         return value
@@ -233,17 +256,23 @@ class Redactor:
         """Redact one value, given as PostgreSQL prints it."""
         if text is None:
             return Masked(None)
-        rule = self.column_rule(column)
-        if type_name in ("json", "jsonb"):
-            if rule is not None and rule not in ("url", "name", "external id"):
-                return Masked(REDACTED, {f"column {rule}"})
-            try:
-                document = json.loads(text)
-            except ValueError:
-                document = text
+        stripped = text.lstrip()
+        if type_name in ("json", "jsonb") or stripped.startswith(("{", "[")):
             hits: set[str] = set()
-            walked = self._walk(document, None, hits, names)
-            return Masked(json.dumps(walked, ensure_ascii=False) if hits else text, hits)
+            try:
+                walked = self._walk(json.loads(text), column, None, "column", hits, names)
+            except RecursionError:  # nested too deep to inspect: publish nothing of it
+                return Masked(REDACTED, {"JSON too deep to inspect"})
+            except ValueError:
+                pass  # not JSON after all (an array or range literal): treat as text
+            else:
+                if not hits:
+                    return Masked(text)
+                # A masked top-level string is shown bare, like any other masked value.
+                return Masked(
+                    walked if isinstance(walked, str) else json.dumps(walked, ensure_ascii=False), hits
+                )
+        rule = self.column_rule(column)
         if rule is not None:
             masked = self._by_column(rule, column, text, names)
             if masked != text:
