@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -292,18 +293,17 @@ def _sample_limit(directive: directives.Directive, default: int) -> int | str:
     value = directive.options.get("samples")
     if value is None:
         return default
-    if not value.isdigit() or int(value) > 1000:
+    if not (value.isascii() and value.isdigit() and len(value) <= 4) or int(value) > 1000:
         return f"samples must be a whole number from 0 to 1000, not {value!r}"
     return int(value)
 
 
 def _merge(first: Catalog, second: Catalog) -> Catalog:
-    return Catalog(
-        server_version=second.server_version,
-        database=second.database,
-        search_path=second.search_path,
+    return dataclasses.replace(
+        second,
         tables={**first.tables, **second.tables},
         types={**first.types, **second.types},
         graph={**first.graph, **second.graph},
+        names={**first.names, **second.names},
         resolved={**first.resolved, **second.resolved},
     )

@@ -248,3 +248,33 @@ def test_query_patterns_are_planned_and_broken_ones_fail_strict(advisors_url: st
     strict = build(tmp_path / "b", {"index.md": PATTERN_PAGE}, {"dsn": advisors_url}, strict=True)
     assert strict.returncode != 0
     assert read(advisors_url, "clean").tables["public.clean"].row_estimate == 1000  # nothing was executed
+
+
+def test_utility_statements_and_empty_blocks_are_reported_not_crashed(
+    advisors_url: str, tmp_path: Path
+) -> None:
+    page = "```sql\n-- explain\n```\n\n```sql\n-- explain\nSET work_mem = '1GB'\n```\n\n```sql\n-- explain\nVACUUM clean\n```\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": advisors_url})
+    assert result.returncode == 0 and "Traceback" not in result.log
+    assert "index.md:1: query pattern does not plan: the block holds no query" in result.log
+    assert "index.md:5: query pattern does not plan: not a plannable query" in result.log
+    assert "index.md:10: query pattern does not plan:" in result.log
+
+
+def test_partitioned_indexes_count_their_partitions_scans(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE ev (id int, tenant int, at date NOT NULL) PARTITION BY RANGE (at);"
+        "CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+        "CREATE INDEX ev_tenant ON ev (tenant);"
+        "INSERT INTO ev SELECT i, i, '2026-03-01' FROM generate_series(1, 100) i;"
+        "ANALYZE ev; SET enable_seqscan = off; SELECT count(*) FROM ev WHERE tenant = 3;"
+        "CREATE TABLE dup (a int, CONSTRAINT dup_a_key UNIQUE (a)); CREATE UNIQUE INDEX a_idx ON dup (a);"
+    )
+    time.sleep(1)
+    catalog = read(url, "ev", "dup")
+    (index,) = [i for i in catalog.tables["public.ev"].indexes if i.name == "ev_tenant"]
+    assert index.partitioned and index.scans >= 1
+    findings = advise(catalog, AdvisorOptions())
+    assert "unused_index" not in {f.advisor for f in findings["public.ev"]}
+    (duplicate,) = [f for f in findings["public.dup"] if f.advisor == "duplicate_index"]
+    assert duplicate.remediation == "DROP INDEX CONCURRENTLY public.a_idx;"  # not the constraint's index

@@ -340,3 +340,28 @@ def test_pages_without_directives_never_connect(tmp_path: Path) -> None:
         strict=True,
     )
     assert result.returncode == 0, result.log
+
+
+@pytest.mark.parametrize(
+    "dsn, message",
+    [
+        ("postgresql://app:Summer@2024!x@127.0.0.1/db", "percent-encode an @ in the password"),
+        ("postgresql://u:p@h:abc/db", "dsn is not a PostgreSQL URL"),
+        ("mysql://u:p@h/db", "dsn must start with postgresql://"),
+    ],
+)
+def test_malformed_dsns_get_one_clear_line(tmp_path: Path, dsn: str, message: str) -> None:
+    result = build(tmp_path, {"index.md": "<< table: t >>\n"}, {"dsn": dsn})
+    assert result.returncode != 0 and message in result.log
+    assert "Traceback" not in result.log and "Summer@2024" not in result.log
+
+
+def test_passwords_in_query_parameters_are_masked(sections_url: str, tmp_path: Path) -> None:
+    separator = "&" if "?" in sections_url else "?"
+    result = build(
+        tmp_path,
+        {"index.md": "<< table: tenants >>\n"},
+        {"dsn": f"{sections_url}{separator}password=qp-s3cret"},
+    )
+    assert result.returncode == 0, result.log
+    assert "qp-s3cret" not in result.log and "password=%2A%2A%2A" in result.log

@@ -314,3 +314,16 @@ def test_foreign_tables_have_cards(make_db) -> None:  # type: ignore[no-untyped-
     table = read(url, "rates_feed").tables["public.rates_feed"]
     assert (table.kind, table.comment) == ("foreign table", "Nightly rates file from the PMS")
     assert [(c.name, c.type) for c in table.columns] == [("room", "text"), ("price", "numeric(12,2)")]
+
+
+def test_search_path_cannot_smuggle_session_options(sections_url: str) -> None:
+    hostile = "public\t-c\tdefault_transaction_read_only=off"
+    engine = create_engine(parse_url(sections_url), SessionSettings(search_path=hostile))
+    # The whole string is one search_path value: the server rejects it, nothing else is set.
+    with pytest.raises(sa.exc.OperationalError, match='invalid value for parameter "search_path"'):
+        engine.connect()
+    engine.dispose()
+    spaced = create_engine(parse_url(sections_url), SessionSettings(search_path="ops, public"))
+    with spaced.connect() as conn:
+        assert conn.execute(sa.text("SHOW search_path")).scalar() == "ops, public"
+    spaced.dispose()

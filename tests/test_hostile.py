@@ -215,3 +215,18 @@ def test_any_text_renders_as_text(text: str) -> None:
     expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())
     if expected:
         assert seen.count(expected) >= 10  # name, comment, column, index, policy, trigger, sample, ...
+
+
+def test_without_superfences_code_stays_literal_in_lists(server: Server, tmp_path: Path) -> None:
+    url = server.create_database(
+        "CREATE TABLE xss (id int PRIMARY KEY, v int); CREATE INDEX xss_b ON xss (v);"
+        "COMMENT ON INDEX xss_b IS '<img src=x onerror=alert(1)>';"
+    )
+    try:
+        page = "- Bookings:\n\n    << table: xss >>\n"
+        result = build(tmp_path, {"index.md": page}, {"dsn": url}, extensions=[])
+    finally:
+        server.drop_database(url)
+    assert result.returncode == 0, result.log
+    assert "<img" not in result.article()
+    assert "-- Purpose: <img src=x onerror=alert(1)>" in result.text()

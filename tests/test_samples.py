@@ -230,3 +230,26 @@ def test_samples_of_views_and_empty_tables(server: Server, tmp_path: Path) -> No
         assert rows.index(">a<") < rows.index(">z<") < rows.index(">b<")  # ordered by every column
     finally:
         server.drop_database(url)
+
+
+def test_read_errors_never_quote_the_data(server: Server, tmp_path: Path) -> None:
+    url = server.create_database(
+        "CREATE TABLE guests (id int PRIMARY KEY, meta jsonb);"
+        """INSERT INTO guests VALUES (1, '{"phone": "+34 612 345 678 / kerry.fisher@gmail.com"}');"""
+        "CREATE VIEW guest_phones AS SELECT id, (meta->>'phone')::bigint AS phone FROM guests;"
+    )
+    try:
+        result = build(
+            tmp_path,
+            {
+                "index.md": "<< table: guest_phones >>\n\n<< table: guests | samples: ² >>\n\n<< table: guests >>\n"
+            },
+            {"dsn": url},
+        )
+    finally:
+        server.drop_database(url)
+    assert result.returncode == 0 and "Traceback" not in result.log
+    assert 'rows could not be read: invalid input syntax for type bigint: "…"' in result.log
+    for text in (result.log, result.text()):
+        assert "612 345 678" not in text and "kerry.fisher" not in text
+    assert "samples must be a whole number from 0 to 1000, not '²'" in result.log

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..catalog.model import Catalog, Table
+from ..catalog.model import Catalog, Index, Table
 from ..catalog.names import quote_ident
 
 STORED_KINDS = ("table", "partitioned table", "partition")
@@ -105,6 +105,14 @@ def no_primary_key(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         )
 
 
+def _drop_index(table: Table, index: Index) -> str:
+    name = f"{quote_ident(table.schema)}.{quote_ident(index.name)}"
+    if index.constraint is not None:
+        return f"ALTER TABLE {_qualified(table)} DROP CONSTRAINT {quote_ident(index.constraint)};"
+    # CONCURRENTLY cannot drop the index of a partitioned table.
+    return f"DROP INDEX {name};" if index.partitioned else f"DROP INDEX CONCURRENTLY {name};"
+
+
 def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
     since = (
         f"since statistics were reset ({catalog.stats_since})"
@@ -113,23 +121,18 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
     )
     for index in table.indexes:
         if index.scans == 0 and not index.unique and index.constraint is None and index.valid:
-            yield (
-                f"index {index.name} has not been scanned {since}",
-                f"DROP INDEX CONCURRENTLY {quote_ident(table.schema)}.{quote_ident(index.name)};",
-            )
+            yield f"index {index.name} has not been scanned {since}", _drop_index(table, index)
 
 
 def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
-    seen: dict[str, str] = {}
+    seen: dict[str, Index] = {}
     for index in table.indexes:
         shape = index.definition.replace(f" INDEX {quote_ident(index.name)} ON ", " INDEX ON ", 1)
-        if shape in seen:
-            yield (
-                f"indexes {seen[shape]} and {index.name} are identical",
-                f"DROP INDEX CONCURRENTLY {quote_ident(table.schema)}.{quote_ident(index.name)};",
-            )
-        else:
-            seen[shape] = index.name
+        first = seen.setdefault(shape, index)
+        if first is not index:
+            # Drop the one no constraint needs; a constraint's index goes with the constraint.
+            extra = index if index.constraint is None or first.constraint is not None else first
+            yield f"indexes {first.name} and {index.name} are identical", _drop_index(table, extra)
 
 
 def rls_enabled_no_policy(

@@ -193,11 +193,13 @@ class Redactor:
         return next((rule for rule, pattern in self.column_rules if pattern.search(name)), None)
 
     def _by_column(self, rule: str, column: str, value: str, names: Pseudonyms) -> str:
+        # Masks that keep part of the text (phone punctuation, a URL's host) still get
+        # the value rules, so an email or a token beside the number is caught too.
         masks: dict[str, Callable[[str], str]] = {
             "external id": lambda v: v if UUID.fullmatch(v) else mask_shape(v),
             "email": lambda v: mask_email(v) if "@" in v else REDACTED,
-            "phone": mask_phone,
-            "url": lambda v: mask_url(v) if "://" in v else self._by_value(v, set()),
+            "phone": lambda v: self._by_value(mask_phone(v), set()),
+            "url": lambda v: self._by_value(v, set()),
             "name": lambda v: names(_name_label(column), v),
         }
         return masks[rule](value) if rule in masks else REDACTED

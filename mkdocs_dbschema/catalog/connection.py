@@ -29,17 +29,21 @@ def parse_url(dsn: str) -> URL:
     """`postgresql://` or `postgresql+psycopg://` → a psycopg 3 SQLAlchemy URL."""
     try:
         url = sa.make_url(dsn)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise DatabaseError(f"dsn is not a PostgreSQL URL: {mask_secrets(dsn)}") from None
+    if url.host and "@" in url.host:
+        raise DatabaseError("dsn: percent-encode an @ in the password as %40 (the host part holds an @)")
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise DatabaseError(f"dsn must start with postgresql:// (got {url.get_backend_name()}://...)")
     return url.set(drivername="postgresql+psycopg")
 
 
 def display_url(url: URL) -> str:
+    # Passwords may also come as query parameters (?password=, ?sslpassword=).
+    query = {k: ("***" if "pass" in k.lower() else v) for k, v in url.query.items()}
     if not url.password:  # the embedded server's empty password is no secret worth a ***
-        url = URL.create("postgresql", url.username, None, url.host, url.port, url.database, url.query)
-    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+        url = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=True)
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@/\s]*)@", re.I)
@@ -56,8 +60,8 @@ def mask_secrets(text: str, *secrets: str | None) -> str:
 
 
 def _escape_option(value: str) -> str:
-    # libpq splits `options` on spaces; a backslash keeps one literal.
-    return value.replace("\\", "\\\\").replace(" ", "\\ ")
+    # The server splits `options` on any whitespace; a backslash keeps one literal.
+    return re.sub(r"([\\\s])", r"\\\1", value)
 
 
 def create_engine(url: URL, settings: SessionSettings) -> Engine:
@@ -80,6 +84,14 @@ def create_engine(url: URL, settings: SessionSettings) -> Engine:
     )
 
 
+def _secrets_of(url: URL) -> list[str]:
+    values = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if "pass" in key.lower():
+            values.extend([value] if isinstance(value, str) else value)
+    return values
+
+
 def describe_failure(url: URL, error: BaseException) -> str:
     """One line: where we tried to connect and the driver's reason, never the password."""
     original = getattr(error, "orig", None) or error
@@ -89,9 +101,7 @@ def describe_failure(url: URL, error: BaseException) -> str:
         f"host {url.host or url.query.get('host') or 'localhost'}, port {url.port or 5432}, "
         f"database {url.database or url.username or '?'}"
     )
-    return mask_secrets(
-        f"cannot connect to PostgreSQL ({where}): {reason}", url.password and str(url.password)
-    )
+    return mask_secrets(f"cannot connect to PostgreSQL ({where}): {reason}", *_secrets_of(url))
 
 
 def connect(engine: Engine) -> sa.Connection:

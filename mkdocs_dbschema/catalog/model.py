@@ -82,7 +82,8 @@ class Index:
     columns: tuple[str, ...] = ()  # key columns; "" for an expression
     constraint: str | None = None  # the constraint this index backs
     comment: str | None = None
-    scans: int = 0  # pg_stat_all_indexes.idx_scan
+    scans: int = 0  # pg_stat_all_indexes.idx_scan (summed over partitions)
+    partitioned: bool = False  # the index of a partitioned table
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ class _PlanFailed(Exception):
 
 def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
     text, names = parametrize(query)
+    if not text.strip():
+        return QueryPlan(error="the block holds no query")
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     statement = f"dbschema_pattern_{number}"
@@ -97,5 +99,12 @@ def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
         # The primary message only: PostgreSQL's LINE/caret context shows the rewritten query.
         reason = str(error).strip().splitlines()[0].removeprefix("ERROR:").strip()
         return QueryPlan(placeholders=names, error=mask_secrets(reason))
-    assert row is not None
-    return QueryPlan(tuple(_walk(row[0][0]["Plan"])), names)
+    document = row[0] if row else None
+    if not (
+        isinstance(document, list) and document and isinstance(document[0], dict) and "Plan" in document[0]
+    ):
+        # EXPLAIN of SET, SHOW, VACUUM, DO ... says only "Utility Statement".
+        return QueryPlan(
+            placeholders=names, error="not a plannable query (SELECT, INSERT, UPDATE, DELETE, ...)"
+        )
+    return QueryPlan(tuple(_walk(document[0]["Plan"])), names)

@@ -6,6 +6,7 @@ redactor and never keeps, logs or serializes them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -14,6 +15,15 @@ from psycopg import sql
 
 from .connection import mask_secrets
 from .model import Table
+
+
+def _without_data(message: str, identifiers: set[str]) -> str:
+    """The primary line of a server error, with every quoted value that is not a known
+    identifier replaced: PostgreSQL quotes the offending data in messages such as
+    `invalid input syntax for type bigint: "+34 612 ..."`."""
+    primary = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    primary = re.sub(r'"([^"]*)"', lambda m: m.group() if m.group(1) in identifiers else '"…"', primary)
+    return mask_secrets(" ".join(primary.split()))
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,8 @@ def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> Raw
         with conn.begin_nested():
             rows = tuple(tuple(row) for row in driver.execute(query).fetchall())
     except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
-        reason = " ".join(str(error).split())
-        return RawSample(readable, hidden, (), f"rows could not be read: {mask_secrets(reason)}", True)
+        reason = _without_data(str(error), {table.schema, table.name, role, *readable, *hidden})
+        return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True)
     if rows:
         return RawSample(readable, hidden, rows)
     if table.rls_active:

@@ -8,6 +8,7 @@ user's template folder is searched before the packaged templates.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from . import markdown, sql
 # to plain Markdown rather than printing syntax nobody renders.
 ADMONITION = "admonition"
 DETAILS = "pymdownx.details"
+SUPERFENCES = "pymdownx.superfences"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RenderOptions:
     heading_level: int = 2
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
     group_label: str = "Group"
-    extensions: frozenset[str] = frozenset({ADMONITION, DETAILS})
+    extensions: frozenset[str] = frozenset({ADMONITION, DETAILS, SUPERFENCES})
     redacted: bool = True
     activity_stats: bool = True
 
@@ -94,7 +96,7 @@ class CardRenderer:
             replace=_replace,
             e=markdown.text,
             escape=markdown.text,
-            code=markdown.code_block,
+            code=functools.partial(markdown.code_block, fenced=SUPERFENCES in options.extensions),
             ic=markdown.inline_code,
             size=markdown.size,
             count=markdown.count,

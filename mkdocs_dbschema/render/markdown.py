@@ -32,17 +32,21 @@ def inline_code(value: object) -> Markup:
     return Markup("<code>") + text(value) + Markup("</code>")
 
 
-def code_block(value: object, language: str = "sql", separator: str = "\n\n") -> Markup:
-    """A fenced block of one text or several (joined by `separator`).
+def code_block(value: object, language: str = "sql", separator: str = "\n\n", fenced: bool = True) -> Markup:
+    """A code block of one text or several (joined by `separator`).
 
-    The content stays literal as long as no line can close the fence, so the
-    fence is longer than any run of backticks inside.
+    Fenced (for pymdownx.superfences, which also finds fences nested in lists and
+    admonitions), the content stays literal because the fence is longer than any
+    run of backticks inside. Without superfences an indented block is used: core
+    Markdown keeps it literal at any nesting depth.
     """
     if isinstance(value, Markup):
         raise TypeError("code blocks take raw text, not escaped Markup")
     if not isinstance(value, str) and isinstance(value, Iterable):
         value = separator.join(str(v) for v in value)
     content = _CONTROL.sub(" ", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    if not fenced:
+        return Markup("\n".join("    " + line for line in content.split("\n")))
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
     fence = "`" * max(3, longest + 1)
     return Markup(f"{fence}{language}\n{content}\n{fence}")

@@ -17,7 +17,16 @@ SELECT
         ORDER BY k.ord
     ) AS columns,
     con.conname AS "constraint",
-    coalesce(st.idx_scan, 0) AS scans,
+    ic.relkind = 'I' AS partitioned,
+    CASE
+        -- A partitioned index keeps no statistics itself: add up its partitions' indexes.
+        WHEN ic.relkind = 'I' THEN (
+            SELECT coalesce(sum(ps.idx_scan), 0)::bigint
+            FROM pg_partition_tree(i.indexrelid) AS tree
+            JOIN pg_stat_all_indexes AS ps ON ps.indexrelid = tree.relid
+        )
+        ELSE coalesce(st.idx_scan, 0)
+    END AS scans,
     obj_description(i.indexrelid, 'pg_class') AS comment
 FROM pg_index AS i
 JOIN pg_class AS c ON c.oid = i.indrelid
