@@ -29,7 +29,7 @@ from .catalog.connection import (
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
-from .catalog.plans import QueryPlan, plan_query
+from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
 from .catalog.reader import read_catalog
 from .catalog.samples import read_sample
 from .config import DbSchemaConfig
@@ -130,7 +130,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                     catalog = read_catalog(conn, list(refs))
                     self._read_samples(conn, catalog, refs)
                     for query in patterns:
-                        self.plans[query] = plan_query(conn, query, len(self.plans))
+                        self.plans[query] = plan_query(
+                            conn, query, len(self.plans), min(settings.statement_timeout, PLAN_TIMEOUT_MS)
+                        )
             finally:
                 engine.dispose()
         except DatabaseError as error:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from conftest import SHARED, Server, read
 from sites import build
 
@@ -278,3 +279,133 @@ def test_partitioned_indexes_count_their_partitions_scans(make_db) -> None:  # t
     assert "unused_index" not in {f.advisor for f in findings["public.ev"]}
     (duplicate,) = [f for f in findings["public.dup"] if f.advisor == "duplicate_index"]
     assert duplicate.remediation == "DROP INDEX CONCURRENTLY public.a_idx;"  # not the constraint's index
+
+
+def test_levels_follow_references_into_other_schemas(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE SCHEMA auth; CREATE TABLE auth.b (id int PRIMARY KEY);"
+        "CREATE TABLE auth.a (id int PRIMARY KEY, b int REFERENCES auth.b);"
+        "CREATE TABLE docs (id int PRIMARY KEY, a int REFERENCES auth.a);"
+    )
+    levels = dependency_levels(read(url, "docs").graph)
+    assert (levels["auth.b"].level, levels["auth.a"].level, levels["public.docs"].level) == (0, 1, 2)
+
+
+EDGE_CASES = """
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_edge_reader') THEN
+        CREATE ROLE dbschema_edge_reader NOLOGIN;
+    END IF;
+END $$;
+CREATE SCHEMA auth;
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+    AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE TABLE p (a int PRIMARY KEY);
+-- Keywords as names: remediation must quote them as PostgreSQL does.
+CREATE TABLE kw (id int PRIMARY KEY, "order" int REFERENCES p, v int);
+CREATE INDEX "select" ON kw (v);
+CREATE INDEX kw_v2 ON kw (v);
+CREATE TABLE members (team int, user_id uuid);
+CREATE TABLE teamdocs (id int PRIMARY KEY, team int);
+ALTER TABLE teamdocs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY correlated ON teamdocs FOR SELECT TO dbschema_edge_reader USING (EXISTS (
+    SELECT 1 FROM members m WHERE m.team = teamdocs.team AND m.user_id = auth.uid()));
+CREATE POLICY wrapped ON teamdocs FOR SELECT TO dbschema_edge_reader USING (EXISTS (
+    SELECT 1 FROM members m WHERE m.team = teamdocs.team AND m.user_id = (SELECT auth.uid())));
+CREATE POLICY narrows ON teamdocs AS RESTRICTIVE FOR UPDATE TO dbschema_edge_reader USING (true);
+CREATE POLICY anyone_inserts ON teamdocs FOR INSERT TO dbschema_edge_reader WITH CHECK (true);
+-- A built-in trigger function is not the user's to fix.
+CREATE TRIGGER quiet BEFORE UPDATE ON teamdocs FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+-- A unique NOT NULL id: promote it instead of adding a second id column.
+CREATE TABLE nopk (id int NOT NULL UNIQUE, note text);
+-- The only index covering a foreign key is never "unused".
+CREATE TABLE child (id int PRIMARY KEY, a int REFERENCES p);
+CREATE INDEX child_a ON child (a);
+"""
+
+
+def test_advisor_edge_cases(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(EDGE_CASES)
+    findings = advise(read(url, "kw", "teamdocs", "nopk", "child"), AdvisorOptions())
+    by_table = {key: {(f.advisor, f.what): f for f in fs} for key, fs in findings.items()}
+    kw = {advisor: f for (advisor, _), f in by_table["public.kw"].items()}
+    assert kw["duplicate_index"].what == "indexes kw_v2 and select are identical"
+    assert kw["unindexed_foreign_key"].remediation == 'CREATE INDEX ON public.kw ("order");'
+    teamdocs = by_table["public.teamdocs"]
+    initplan = [f for (advisor, _), f in teamdocs.items() if advisor == "auth_rls_initplan"]
+    assert [f.what for f in initplan] == ["policy correlated calls auth.uid() per row in USING"]
+    assert "m.user_id = (SELECT auth.uid())" in initplan[0].remediation
+    always = [f for (advisor, _), f in teamdocs.items() if advisor == "rls_policy_always_true"]
+    assert [f.what for f in always] == [
+        "policy anyone_inserts lets dbschema_edge_reader INSERT any row (condition true)"
+    ]
+    assert "WITH CHECK (false" in always[0].remediation and "USING" not in always[0].remediation
+    assert "function_search_path_mutable" not in {advisor for advisor, _ in teamdocs}
+    nopk = {advisor: f for (advisor, _), f in by_table["public.nopk"].items()}
+    assert nopk["no_primary_key"].remediation == "ALTER TABLE public.nopk ADD PRIMARY KEY (id);"
+    assert "unused_index" not in {advisor for advisor, _ in by_table["public.child"]}
+
+
+def test_every_remediation_runs(make_db, advisors_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Remediation is SQL to run, not a sketch: each statement succeeds on the real table."""
+    edge_url = make_db(EDGE_CASES)
+    cases = [
+        (advisors_url, read(advisors_url, *FIRES_ON.values())),
+        (edge_url, read(edge_url, "kw", "teamdocs", "nopk")),
+    ]
+    checked = set()
+    for url, catalog in cases:
+        engine = sa.create_engine(parse_url(url))
+        try:
+            for finding in [f for fs in advise(catalog, AdvisorOptions()).values() for f in fs]:
+                # CONCURRENTLY cannot run in the transaction the test rolls back.
+                statement = finding.remediation.replace(" CONCURRENTLY", "")
+                with engine.connect() as conn, conn.begin():
+                    conn.exec_driver_sql(statement)
+                    conn.rollback()
+                checked.add(finding.advisor)
+        finally:
+            engine.dispose()
+    assert checked == set(ADVISOR_NAMES)
+
+
+def test_placeholders_only_as_whole_literals() -> None:
+    text, names = parametrize(
+        "-- for tenant '[TENANT_ID]'\n"
+        "SELECT * FROM t /* '[X]' */ WHERE id = '[ID]' AND code ~ '[A-F]' AND note = 'see [ID]'"
+        " AND \"'[Y]'\" = $$'[Z]'$$ AND e = E'\\'[W]'"
+    )
+    assert names == ("ID",)
+    assert "WHERE id = $1 AND code ~ '[A-F]' AND note = 'see [ID]'" in text
+    assert text.startswith("-- for tenant '[TENANT_ID]'") and "/* '[X]' */" in text
+
+
+def test_patterns_never_execute(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE tgt (id int PRIMARY KEY, v int); INSERT INTO tgt SELECT g, g FROM generate_series(1, 100) g;"
+        "CREATE SEQUENCE seq;"
+        "CREATE FUNCTION bump() RETURNS bigint LANGUAGE sql VOLATILE AS $$ SELECT nextval('seq') $$;"
+        "CREATE FUNCTION slow() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 1 FROM pg_sleep(60) $$;"
+    )
+    patterns = [
+        "DELETE FROM tgt WHERE id = '[ID]'",
+        "UPDATE tgt SET v = 0",
+        "INSERT INTO tgt SELECT g + 1000, bump() FROM generate_series(1, 10) g",
+        "WITH gone AS (DELETE FROM tgt RETURNING id) SELECT count(*) FROM gone",
+        "SELECT bump(), nextval('seq')",
+    ]
+    page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in patterns)
+    page += "```sql\n-- explain\nSELECT * FROM tgt WHERE v = slow();\n```\n"
+    started = time.monotonic()
+    result = build(tmp_path, {"index.md": page}, {"dsn": url, "statement_timeout": 2000})
+    assert time.monotonic() - started < 30
+    assert result.returncode == 0, result.log
+    assert "canceling statement due to statement timeout" in result.log  # slow() bounded, not run to the end
+    assert result.text().count("Est. rows") == len(patterns)
+    engine = sa.create_engine(parse_url(url))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*), sum(v) FROM tgt").one() == (100, 5050)
+            assert conn.exec_driver_sql("SELECT last_value, is_called FROM seq").one() == (1, False)
+    finally:
+        engine.dispose()

@@ -18,34 +18,72 @@ from ..catalog.names import quote_ident
 STORED_KINDS = ("table", "partitioned table", "partition")
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _CALL = re.compile(r"\b(current_setting|auth\.\w+)\(")
+# The index name in pg_get_indexdef's text, however the server version quoted it.
+_INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) ON ')
 
 
-def per_row_calls(expression: str) -> list[str]:
-    """Calls to current_setting() / auth.*() that are not inside a `( SELECT ...)` subquery,
-    so PostgreSQL evaluates them for every row instead of once per statement."""
-    calls: list[str] = []
-    subquery: list[bool] = []  # one entry per open parenthesis
+def _skip_quoted(expression: str, position: int) -> int:
+    """The position after the '...' literal or "..." identifier starting here."""
+    quote, end = expression[position], position + 1
+    while end < len(expression):
+        if expression[end] == quote:
+            if expression[end + 1 : end + 2] != quote:  # a doubled quote is an escaped one
+                return end + 1
+            end += 1
+        end += 1
+    return end
+
+
+def _per_row_spans(expression: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every current_setting() / auth.*() call that PostgreSQL
+    evaluates for every row.
+
+    A call runs once per statement (as an initPlan) only inside a `(SELECT ...)` with
+    no FROM, such as `(SELECT auth.uid())`; one in a correlated subquery's WHERE,
+    `EXISTS (SELECT 1 FROM members m WHERE m.user_id = auth.uid())`, runs per row.
+    """
+    calls: list[tuple[int, str]] = []
+    ends: dict[int, int] = {}  # opening parenthesis → its closing one
+    once: list[tuple[int, int]] = []  # spans of FROM-less subqueries
+    stack: list[tuple[int, bool, bool]] = []  # per open parenthesis: start, SELECT?, has FROM?
     position = 0
     while position < len(expression):
         char = expression[position]
-        if char == "'":  # skip a string literal ('' is an escaped quote)
-            end = position + 1
-            while end < len(expression):
-                if expression[end] == "'" and expression[end + 1 : end + 2] != "'":
-                    break
-                end += 2 if expression[end] == "'" else 1
-            position = end + 1
+        if char in "'\"":
+            position = _skip_quoted(expression, position)
             continue
-        match = _CALL.match(expression, position)
         previous = expression[position - 1] if position else " "
-        if match and not (previous.isalnum() or previous in "_.") and not any(subquery):
-            calls.append(match.group(1))
+        word_start = not (previous.isalnum() or previous in "_.$")
+        match = _CALL.match(expression, position) if word_start else None
+        if match:
+            calls.append((position, match.group(1)))
+        elif word_start and stack and re.match(r"FROM\b(?![$])", expression[position:], re.I):
+            start, is_select, _ = stack[-1]
+            stack[-1] = (start, is_select, True)
         if char == "(":
-            subquery.append(expression[position + 1 :].lstrip().upper().startswith("SELECT "))
-        elif char == ")" and subquery:
-            subquery.pop()
+            stack.append((position, expression[position + 1 :].lstrip().upper().startswith("SELECT"), False))
+        elif char == ")" and stack:
+            start, is_select, has_from = stack.pop()
+            ends[start] = position
+            if is_select and not has_from:
+                once.append((start, position))
         position += 1
-    return calls
+    return [
+        (at, ends.get(at + len(name), len(expression) - 1) + 1, name)
+        for at, name in calls
+        if not any(start < at < end for start, end in once)
+    ]
+
+
+def per_row_calls(expression: str) -> list[str]:
+    return [name for _, _, name in _per_row_spans(expression)]
+
+
+def wrap_per_row_calls(expression: str) -> str:
+    """The expression with each per-row call wrapped in `(SELECT ...)`."""
+    for start, end, _ in reversed(_per_row_spans(expression)):
+        expression = f"{expression[:start]}(SELECT {expression[start:end]}){expression[end:]}"
+    return expression
 
 
 @dataclass(frozen=True)
@@ -82,14 +120,26 @@ def _columns(columns: Iterable[str]) -> str:
     return ", ".join(quote_ident(c) for c in columns)
 
 
+def _row_condition(table: Table) -> str:
+    """A policy condition to start from: tenant isolation where the table has a tenant."""
+    tenant = next((c for c in table.columns if c.name == "tenant_id"), None)
+    if tenant is None:
+        return "false /* the rows this role may reach */"
+    return f"tenant_id = (SELECT current_setting('app.tenant_id', true)::{tenant.type})"
+
+
+def _covers(index: Index, columns: Sequence[str]) -> bool:
+    """The index starts with exactly these columns, in any order, and serves every row."""
+    width = len(columns)
+    usable = index.valid and not index.partial
+    return usable and len(index.columns) >= width and set(index.columns[:width]) == set(columns)
+
+
 def unindexed_foreign_keys(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
-    usable = [i.columns for i in table.indexes if i.valid and not i.partial]
     for fk in table.foreign_keys:
-        width = len(fk.columns)
-        # Covered when some index starts with exactly these columns, in any order.
-        if any(len(cols) >= width and set(cols[:width]) == set(fk.columns) for cols in usable):
+        if any(_covers(index, fk.columns) for index in table.indexes):
             continue
         yield (
             f"foreign key {fk.name} ({_columns(fk.columns)}) has no index starting with its columns",
@@ -98,11 +148,29 @@ def unindexed_foreign_keys(
 
 
 def no_primary_key(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
-    if table.kind in STORED_KINDS and table.primary_key is None:
-        yield (
-            f"{table.display} has no primary key",
-            f"ALTER TABLE {_qualified(table)} ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
+    if table.kind not in STORED_KINDS or table.primary_key is not None:
+        return
+    not_null = {c.name for c in table.columns if not c.nullable}
+    # A unique key over NOT NULL columns already identifies rows: promote it.
+    candidate = next(
+        (
+            index.columns
+            for index in table.indexes
+            if index.unique and index.valid and not index.partial and not index.expression
+            if index.columns and set(index.columns) <= not_null
+        ),
+        None,
+    )
+    if candidate:
+        fix = f"ALTER TABLE {_qualified(table)} ADD PRIMARY KEY ({_columns(candidate)});"
+    else:
+        taken = {c.name for c in table.columns}
+        column = next(name for name in ("id", "row_id", "pk_id", "dbschema_id") if name not in taken)
+        fix = (
+            f"ALTER TABLE {_qualified(table)}\n"
+            f"  ADD COLUMN {column} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
         )
+    yield f"{table.display} has no primary key", fix
 
 
 def _drop_index(table: Table, index: Index) -> str:
@@ -120,14 +188,18 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         else ("since statistics began")
     )
     for index in table.indexes:
-        if index.scans == 0 and not index.unique and index.constraint is None and index.valid:
-            yield f"index {index.name} has not been scanned {since}", _drop_index(table, index)
+        if index.scans or index.unique or index.constraint is not None or not index.valid:
+            continue
+        # Deletes and key updates in the referenced table use it without counting as scans.
+        if any(_covers(index, fk.columns) for fk in table.foreign_keys):
+            continue
+        yield f"index {index.name} has not been scanned {since}", _drop_index(table, index)
 
 
 def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
     seen: dict[str, Index] = {}
     for index in table.indexes:
-        shape = index.definition.replace(f" INDEX {quote_ident(index.name)} ON ", " INDEX ON ", 1)
+        shape = _INDEX_NAME.sub(r"\1ON ", index.definition, count=1)
         first = seen.setdefault(shape, index)
         if first is not index:
             # Drop the one no constraint needs; a constraint's index goes with the constraint.
@@ -141,8 +213,8 @@ def rls_enabled_no_policy(
     if table.rls_enabled and not table.policies:
         yield (
             f"row level security is enabled on {table.display} but no policy exists",
-            f"CREATE POLICY tenant_isolation ON {_qualified(table)} FOR ALL TO authenticated\n"
-            "  USING (tenant_id = (SELECT current_setting('app.tenant_id', true)::uuid));",
+            f"CREATE POLICY tenant_isolation ON {_qualified(table)} FOR ALL TO public\n"
+            f"  USING ({_row_condition(table)});",
         )
 
 
@@ -196,10 +268,11 @@ def per_row_policy_calls(
         for clause, expression in (("USING", policy.using), ("WITH CHECK", policy.check)):
             calls = per_row_calls(expression or "")
             if calls:
+                assert expression is not None
                 yield (
                     f"policy {policy.name} calls {calls[0]}() per row in {clause}",
-                    f"-- wrap the call so it runs once per statement: (SELECT {calls[0]}(...))\n"
-                    f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)} {clause} (...);",
+                    f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)}\n"
+                    f"  {clause} ({wrap_per_row_calls(expression)});",
                 )
 
 
@@ -207,22 +280,30 @@ def always_true_write_policies(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
     for policy in table.policies:
-        if policy.command == "SELECT":
+        # A restrictive policy only narrows what permissive ones grant: true narrows nothing.
+        if policy.command == "SELECT" or not policy.permissive:
             continue
-        clauses = [c for c in (policy.using, policy.check) if c is not None]
-        if "true" in clauses:
+        clauses = [
+            clause
+            for clause, expression in (("USING", policy.using), ("WITH CHECK", policy.check))
+            if expression == "true"
+        ]
+        if clauses:
+            condition = _row_condition(table)
             roles = ", ".join(policy.roles)
             yield (
                 f"policy {policy.name} lets {roles} {policy.command} any row (condition true)",
-                f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)}\n"
-                "  USING (tenant_id = (SELECT current_setting('app.tenant_id', true)::uuid));",
+                f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)}\n  "
+                + " ".join(f"{clause} ({condition})" for clause in clauses)
+                + ";",
             )
 
 
 def mutable_search_path_functions(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
-    for function in sorted({t.function for t in table.triggers if not t.function_search_path_set}):
+    triggers = [t for t in table.triggers if t.function_user_defined and not t.function_search_path_set]
+    for function in sorted({t.function for t in triggers}):
         yield (
             f"trigger function {function} runs with the caller's search_path",
             f"ALTER FUNCTION {function} SET search_path = '';",

@@ -30,7 +30,11 @@ def parse_url(dsn: str) -> URL:
     try:
         url = sa.make_url(dsn)
     except (ArgumentError, ValueError):
-        raise DatabaseError(f"dsn is not a PostgreSQL URL: {mask_secrets(dsn)}") from None
+        # Not echoed: where the URL syntax breaks, so may the password masking.
+        raise DatabaseError(
+            "dsn is not a PostgreSQL URL (postgresql://user:password@host:port/database; "
+            "percent-encode special characters in the password)"
+        ) from None
     if url.host and "@" in url.host:
         raise DatabaseError("dsn: percent-encode an @ in the password as %40 (the host part holds an @)")
     if url.get_backend_name() not in ("postgresql", "postgres"):
@@ -46,7 +50,7 @@ def display_url(url: URL) -> str:
     return url.set(drivername="postgresql", query=query).render_as_string(hide_password=True)
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@/\s]*)@", re.I)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s]*)@", re.I)
 _KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
 
 

@@ -104,6 +104,7 @@ class Trigger:
     enabled: str  # "enabled" / "disabled" / "replica" / "always"
     function: str
     function_search_path_set: bool = True
+    function_user_defined: bool = True  # SQL or PL/pgSQL, not built in or from an extension
     is_constraint: bool = False
     inherited: bool = False
     comment: str | None = None

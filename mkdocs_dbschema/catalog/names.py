@@ -6,6 +6,24 @@ import re
 from dataclasses import dataclass
 
 _UNQUOTED = re.compile(r"[^\W\d][\w$]*")
+# Keywords that quote_ident quotes (PostgreSQL 18: pg_get_keywords() where catcode <> 'U').
+_KEYWORD_LIST = """
+    all analyse analyze and any array as asc asymmetric authorization between bigint binary bit
+    boolean both case cast char character check coalesce collate collation column concurrently
+    constraint create cross current_catalog current_date current_role current_schema current_time
+    current_timestamp current_user dec decimal default deferrable desc distinct do else end except
+    exists extract false fetch float for foreign freeze from full grant greatest group grouping
+    having ilike in initially inner inout int integer intersect interval into is isnull join json
+    json_array json_arrayagg json_exists json_object json_objectagg json_query json_scalar
+    json_serialize json_table json_value lateral leading least left like limit localtime
+    localtimestamp merge_action national natural nchar none normalize not notnull null nullif
+    numeric offset on only or order out outer overlaps overlay placing position precision primary
+    real references returning right row select session_user setof similar smallint some substring
+    symmetric system_user table tablesample then time timestamp to trailing treat trim true union
+    unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat
+    xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable
+"""
+KEYWORDS = frozenset(_KEYWORD_LIST.split())
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -24,8 +42,8 @@ class TableRef:
 
 
 def quote_ident(name: str) -> str:
-    """Quote like PostgreSQL's quote_ident (keywords aside: quoting them is harmless)."""
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+    """Quote like PostgreSQL's quote_ident, so remediation SQL runs as printed."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name not in KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 

@@ -19,8 +19,8 @@ from psycopg import pq, sql
 
 from .connection import mask_secrets
 
-PLACEHOLDER = re.compile(r"'\[([A-Za-z][A-Za-z0-9_ -]*)\]'")
-SCANS = ("Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan")
+PLACEHOLDER = re.compile(r"'\[([A-Z][A-Z0-9_]*)\]'")  # '[TENANT_ID]': upper case, so '[a-f]' stays a regex
+PLAN_TIMEOUT_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,32 @@ class QueryPlan:
         return sorted({n.relation for n in self.nodes if n.node_type == "Seq Scan" and n.relation})
 
 
+# Tokens that may hold `'[X]'` without it being a placeholder: comments, quoted
+# identifiers, dollar-quoted bodies and any other string literal.
+_TOKENS = re.compile(
+    r"""--[^\n]*|/\*.*?\*/|"(?:[^"]|"")*"|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$).*?(?P=dollar)"""
+    r"""|[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'""",
+    re.S,
+)
+
+
 def parametrize(query: str) -> tuple[str, tuple[str, ...]]:
-    """`'[TENANT_ID]'` → `$1`, the same placeholder → the same parameter."""
+    """`'[TENANT_ID]'` → `$1`, the same placeholder → the same parameter.
+
+    Only a whole string literal is a placeholder: one in a comment, inside a longer
+    literal (`'[a-f]+'`) or in a quoted identifier stays as written.
+    """
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
+        placeholder = PLACEHOLDER.fullmatch(match.group())
+        if placeholder is None:
+            return match.group()
+        if placeholder.group(1) not in names:
+            names.append(placeholder.group(1))
+        return f"${names.index(placeholder.group(1)) + 1}"
 
-    return PLACEHOLDER.sub(number, query), tuple(names)
+    return _TOKENS.sub(number, query), tuple(names)
 
 
 def _walk(plan: dict[str, Any], depth: int = 0) -> list[PlanNode]:
@@ -76,7 +92,7 @@ class _PlanFailed(Exception):
     pass
 
 
-def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
+def plan_query(conn: sa.Connection, query: str, number: int, timeout_ms: int = PLAN_TIMEOUT_MS) -> QueryPlan:
     text, names = parametrize(query)
     if not text.strip():
         return QueryPlan(error="the block holds no query")
@@ -89,6 +105,8 @@ def plan_query(conn: sa.Connection, query: str, number: int) -> QueryPlan:
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise _PlanFailed((result.error_message or b"").decode("utf-8", "replace"))
             driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # Planning evaluates STABLE and IMMUTABLE functions on constants: bound it.
+            driver.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(int(timeout_ms))))
             arguments = sql.SQL("({})").format(sql.SQL(", ").join([sql.NULL] * len(names)))
             explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}{}").format(
                 sql.Identifier(statement), arguments if names else sql.SQL("")

@@ -1,7 +1,8 @@
 -- The foreign-key graph of every table in the schemas of the documented tables
--- (with none, the schemas on the search_path), one row per table and referenced
--- table (NULL: references nothing). A partition is folded into its root.
-WITH documented AS (
+-- (with none, the schemas on the search_path) and of every table they reference,
+-- directly or not, in any schema: one row per table and referenced table (NULL:
+-- references nothing). A partition is folded into its root.
+WITH RECURSIVE documented AS (
     SELECT DISTINCT relnamespace
     FROM pg_class
     WHERE oid = ANY(CAST(:oids AS oid[]))
@@ -10,11 +11,22 @@ WITH documented AS (
     FROM pg_namespace
     WHERE nspname = ANY(current_schemas(false)) AND cardinality(CAST(:oids AS oid[])) = 0
 ),
-nodes AS (
-    SELECT c.oid, coalesce(pg_partition_root(c.oid), c.oid) AS root
+edges AS (
+    SELECT
+        coalesce(pg_partition_root(conrelid), conrelid) AS root,
+        coalesce(pg_partition_root(confrelid), confrelid) AS ref
+    FROM pg_constraint
+    WHERE contype = 'f'
+),
+nodes (root) AS (
+    SELECT coalesce(pg_partition_root(c.oid), c.oid)
     FROM pg_class AS c
     WHERE c.relnamespace IN (SELECT relnamespace FROM documented)
       AND c.relkind IN ('r', 'p', 'f')
+    UNION
+    SELECT edges.ref
+    FROM nodes
+    JOIN edges ON edges.root = nodes.root
 )
 SELECT DISTINCT
     format('%I.%I', n.nspname, r.relname) AS key,
@@ -23,7 +35,7 @@ SELECT DISTINCT
 FROM nodes
 JOIN pg_class AS r ON r.oid = nodes.root
 JOIN pg_namespace AS n ON n.oid = r.relnamespace
-LEFT JOIN pg_constraint AS con ON con.conrelid = nodes.oid AND con.contype = 'f'
-LEFT JOIN pg_class AS f ON f.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
+LEFT JOIN edges ON edges.root = nodes.root
+LEFT JOIN pg_class AS f ON f.oid = edges.ref
 LEFT JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
 ORDER BY 1, 2
