@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mkdocs.config import base
 from mkdocs.config import config_options as c
+
+
+class Whole(c.Type[int]):
+    """A whole number within bounds: a zero timeout would mean "wait forever"."""
+
+    def __init__(self, low: int, high: int | None = None, default: int | None = None) -> None:
+        super().__init__(int, default=default)
+        self.low, self.high = low, high
+
+    def run_validation(self, value: Any) -> int:
+        number = super().run_validation(value)
+        if isinstance(number, bool) or number < self.low or (self.high is not None and number > self.high):
+            upto = f" to {self.high}" if self.high is not None else " or more"
+            raise base.ValidationError(f"expected a whole number from {self.low}{upto}, got {value!r}")
+        return number
 
 
 class RedactionConfig(base.Config):
     # Turning this off publishes sample values as stored; every build then warns.
     enabled = c.Type(bool, default=True)
     # Extra rules, name → regular expression: on column names / JSON keys, and on values.
-    column_rules = c.Type(dict, default={})
-    value_rules = c.Type(dict, default={})
+    column_rules = c.DictOfItems(c.Type(str), default={})
+    value_rules = c.DictOfItems(c.Type(str), default={})
     # Built-in rules to drop, by name.
     disable = c.ListOfItems(c.Type(str), default=[])
 
@@ -32,22 +49,22 @@ class DbSchemaConfig(base.Config):
     embedded_sql = c.ListOfItems(c.Type(str), default=[])
     # search_path for resolving unqualified names; unset: the role's default.
     search_path = c.Optional(c.Type(str))
-    connect_timeout = c.Type(int, default=5)  # seconds
-    statement_timeout = c.Type(int, default=30_000)  # milliseconds
-    lock_timeout = c.Type(int, default=3_000)  # milliseconds
+    connect_timeout = Whole(1, 600, default=5)  # seconds
+    statement_timeout = Whole(1, default=30_000)  # milliseconds
+    lock_timeout = Whole(1, default=3_000)  # milliseconds
     # A folder of templates that override the packaged ones (card.md.j2, notice.md.j2, ...).
     templates = c.Optional(c.Dir(exists=True))
     # Markdown heading level of a card's title.
-    heading_level = c.Type(int, default=2)
+    heading_level = Whole(1, 5, default=2)
     # Group name → table name patterns (fnmatch), shown in the card header.
-    groups = c.Type(dict, default={})
+    groups = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
     group_label = c.Type(str, default="Group")
     # Sample rows per card (0: none); `<< table: x | samples: N >>` overrides it per card.
-    samples = c.Type(int, default=5)
+    samples = Whole(0, 1000, default=5)
     # Longer sample values are cut, with a visible marker.
-    max_value_length = c.Type(int, default=80)
+    max_value_length = Whole(8, default=80)
     redaction = c.SubConfig(RedactionConfig)
     # Activity statistics (scans, writes, vacuum times) change as the database is used,
-    # sample reads included; false keeps pages byte-identical while it is in use.
-    activity_stats = c.Type(bool, default=True)
+    # sample reads included, so they are opt-in: off, pages stay byte-identical.
+    activity_stats = c.Type(bool, default=False)
     advisors = c.SubConfig(AdvisorsConfig)

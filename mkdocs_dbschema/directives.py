@@ -127,8 +127,12 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Found | None]]:
     fence_body: list[str] = []
     containers: list[int] = []  # content indents of open list items / admonitions / tabs
     previous_blank = True
-    in_indented_code = False
+    in_indented_code = in_comment = False
     for number, line in enumerate(markdown.split("\n"), start=1):
+        if in_comment:  # a commented-out directive stays commented out
+            in_comment = "-->" not in line
+            yield number, line, None
+            continue
         if fence is not None:
             stripped = line.strip()
             if stripped.startswith(fence) and stripped == fence[0] * len(stripped):
@@ -158,6 +162,10 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Found | None]]:
             fence_indent = line[: len(line) - len(line.lstrip())]
             yield number, line, None
             continue
+        if line.lstrip().startswith("<!--"):
+            in_comment = "-->" not in line.lstrip()[4:]
+            yield number, line, None
+            continue
         if _CONTAINER.match(line):
             containers.append(width + 4)
         match = _DIRECTIVE.match(line)
@@ -165,12 +173,15 @@ def scan(markdown: str) -> Iterator[tuple[int, str, Found | None]]:
             yield number, line, None
             continue
         source = line.strip()
+        # The card goes where its container's content starts: Markdown wants headings and
+        # admonitions there, and 1-3 extra spaces (or a lazy paragraph line) would break them.
+        indent = " " * base
         try:
             kind, argument, options = parse_directive(match["body"])
         except DirectiveError as error:
-            yield number, line, Malformed(source, number, match["indent"], str(error))
+            yield number, line, Malformed(source, number, indent, str(error))
             continue
-        yield number, line, Directive(kind, argument, options, source, number, match["indent"])
+        yield number, line, Directive(kind, argument, options, source, number, indent)
 
 
 def find(markdown: str) -> list[Directive | Malformed]:

@@ -187,10 +187,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
-        requests = self._requests(markdown)
         patterns = [p.sql for p in directives.find_query_patterns(markdown)]
-        if not requests and not patterns and not _wants_graph(markdown):
+        if not patterns and not directives.find(markdown):
             return None
+        requests = self._requests(markdown)
         unplanned = [query for query in patterns if query not in self.plans]
         # Directives another plugin added after on_files: one more read for those.
         missing = {
@@ -198,7 +198,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             for ref, limit in requests.items()
             if self.catalog is None or str(ref) not in self.catalog.resolved
         }
-        if missing or unplanned or self.catalog is None:
+        # A page of malformed directives only needs no database to say so.
+        needs_catalog = bool(requests or patterns or _wants_graph(markdown))
+        if needs_catalog and (missing or unplanned or self.catalog is None):
             extra = self._read(missing, unplanned)
             if self.catalog is None:
                 self.catalog = extra

@@ -136,13 +136,23 @@ def test_bad_directives_warn_with_location_and_fail_strict(sections_url: str, tm
     assert "Aborted with 4 warnings in strict mode" in strict.log
 
 
+def test_a_page_of_only_bad_directives_warns_without_a_database(tmp_path: Path) -> None:
+    page = '# P\n\n<< tabel: x >>\n\n<< table: >>\n\n<< table: "unterminated >>\n'
+    # Nothing listens on port 9: a connection attempt would stop the build.
+    result = build(tmp_path, {"page.md": page}, {"dsn": "postgresql://u@127.0.0.1:9/db"}, strict=True)
+    assert "cannot connect" not in result.log
+    for line, message in [(3, "unknown directive 'tabel'"), (5, "needs a table name"), (7, "unterminated")]:
+        assert f"page.md:{line}: " in result.log and message in result.log
+    assert result.returncode != 0 and "Aborted with 3 warnings in strict mode" in result.log
+
+
 @pytest.mark.parametrize(
     "options",
     [
-        # Sample reads are scans: without live counters, samples stay in and pages stay identical.
-        {"activity_stats": False},
+        # The defaults: sample rows but no live counters, which every read moves.
+        {},
         # With live counters, a build that reads no rows leaves the statistics as they were.
-        {"samples": 0},
+        {"samples": 0, "activity_stats": True},
     ],
 )
 def test_output_is_byte_identical_for_an_unchanged_database(
@@ -159,9 +169,10 @@ def test_output_is_byte_identical_for_an_unchanged_database(
 
 
 def test_activity_statistics_move_with_use(sections_url: str, tmp_path: Path) -> None:
-    first = build(tmp_path / "a", {"index.md": "<< table: tenants >>\n"}, {"dsn": sections_url})
+    options = {"dsn": sections_url, "activity_stats": True}
+    first = build(tmp_path / "a", {"index.md": "<< table: tenants >>\n"}, options)
     time.sleep(1.5)
-    second = build(tmp_path / "b", {"index.md": "<< table: tenants >>\n"}, {"dsn": sections_url})
+    second = build(tmp_path / "b", {"index.md": "<< table: tenants >>\n"}, options)
     assert first.text() != second.text()  # the first build's sample read is a scan
     assert "Read Frequency: Low" in second.text()
 
@@ -366,3 +377,61 @@ def test_passwords_in_query_parameters_are_masked(sections_url: str, tmp_path: P
     )
     assert result.returncode == 0, result.log
     assert "qp-s3cret" not in result.log and "password=%2A%2A%2A" in result.log
+
+
+def test_cards_render_whatever_the_directive_indent(sections_url: str, tmp_path: Path) -> None:
+    page = "- Tenants:\n\n  << table: tenants >>\n\nA paragraph\n    << table: bookings >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url, "samples": 0}, strict=True)
+    assert result.returncode == 0, result.log
+    article = result.article()
+    assert (
+        '<h2 id="tenants">' in article and '<h2 id="bookings">' in article and '<h3 id="schema">' in article
+    )
+    assert "<p>## " not in article and "<code>## " not in article
+
+
+def test_cards_show_the_sections_each_kind_of_relation_has(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE rooms (id int PRIMARY KEY, name text);"
+        "CREATE VIEW room_names AS SELECT id, name FROM rooms;"
+        "CREATE FUNCTION write_room() RETURNS trigger LANGUAGE plpgsql SET search_path = '' AS"
+        " $$ BEGIN INSERT INTO public.rooms VALUES (NEW.id, NEW.name); RETURN NEW; END $$;"
+        "CREATE TRIGGER room_names_insert INSTEAD OF INSERT ON room_names FOR EACH ROW EXECUTE FUNCTION write_room();"
+        "CREATE MATERIALIZED VIEW room_count AS SELECT count(*) AS n FROM rooms;"
+        "CREATE UNIQUE INDEX room_count_n ON room_count (n);"
+        "CREATE EXTENSION file_fdw; CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;"
+        "CREATE FOREIGN TABLE rates_feed (room text) SERVER files OPTIONS (filename '/dev/null', format 'csv');"
+    )
+    pages = {f"{name}.md": f"<< table: {name} >>\n" for name in ("room_names", "room_count", "rates_feed")}
+    result = build(tmp_path, pages, {"dsn": url, "samples": 0}, strict=True)
+    assert result.returncode == 0, result.log
+    view, matview, foreign = (result.text(name) for name in ("room_names", "room_count", "rates_feed"))
+    assert "CREATE TRIGGER room_names_insert INSTEAD OF INSERT ON room_names" in view
+    assert "room_count_n" in matview and "Triggers" not in matview
+    assert "Triggers" in foreign and "Indexes" not in foreign
+    for card in (view, matview, foreign):
+        assert "No primary key" not in card and "RLS Enabled" not in card and "Foreign Keys\n" not in card
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"connect_timeout": 0}, "connect_timeout"),  # libpq: 0 waits forever
+        ({"statement_timeout": 0}, "statement_timeout"),
+        ({"samples": -1}, "samples"),
+        ({"heading_level": True}, "heading_level"),
+        ({"groups": {"Motopress": "motopress_*"}}, "groups"),  # a string, not a list of patterns
+    ],
+)
+def test_bad_options_stop_the_build_naming_the_option(
+    tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    result = build(tmp_path, {"index.md": "# x\n"}, {"dsn": "postgresql://u@127.0.0.1:9/db", **options})
+    assert result.returncode != 0 and message in result.log and "Traceback" not in result.log
+
+
+def test_every_host_of_a_multi_host_dsn_is_named(tmp_path: Path) -> None:
+    dsn = "postgresql://u:hostpw@/db?host=127.0.0.1:9&host=127.0.0.2:9"
+    result = build(tmp_path, {"index.md": "<< table: t >>\n"}, {"dsn": dsn})
+    assert result.returncode != 0 and "Traceback" not in result.log and "hostpw" not in result.log
+    assert "(host 127.0.0.1:9, 127.0.0.2:9, database db)" in result.log

@@ -122,3 +122,20 @@ def test_names_print_back_quoted() -> None:
     assert str(TableRef("ops", "odd.name")) == 'ops."odd.name"'
     assert str(TableRef(None, 'say "hi"')) == '"say ""hi"""'
     assert str(TableRef(None, "plain_name")) == "plain_name"
+
+
+def test_cards_start_where_their_container_content_starts() -> None:
+    page = (
+        "- Motopress:\n\n  << table: two_spaces >>\n\n"  # CommonMark-style continuation: not in the item
+        "Paragraph line\n    << table: lazy >>\n\n"  # a lazy continuation line, not code
+        "!!! note\n\n      << table: deeper >>\n"  # inside the admonition, 2 spaces extra
+    )
+    found = [d for d in directives.find(page) if isinstance(d, Directive)]
+    assert [(d.argument, d.indent) for d in found] == [("two_spaces", ""), ("lazy", ""), ("deeper", "    ")]
+    expanded = directives.expand(page, lambda d: "## Card")
+    assert "\n## Card\n" in expanded and "\n    ## Card\n" in expanded and "\n  ## Card" not in expanded
+
+
+def test_commented_out_directives_stay_comments() -> None:
+    page = "<!--\n<< table: hidden >>\n-->\n<!-- << table: inline >> -->\n<< table: shown >>\n"
+    assert kinds_and_args(page) == [("table", "shown")]

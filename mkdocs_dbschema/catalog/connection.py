@@ -96,15 +96,21 @@ def _secrets_of(url: URL) -> list[str]:
     return values
 
 
+def _listed(value: object) -> str:
+    """A URL part that may repeat (`?host=a&host=b`), for a message."""
+    return ", ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
 def describe_failure(url: URL, error: BaseException) -> str:
     """One line: where we tried to connect and the driver's reason, never the password."""
     original = getattr(error, "orig", None) or error
     reason = " ".join(str(original).split())
     reason = re.sub(r"^connection failed:\s*", "", reason)
-    where = (
-        f"host {url.host or url.query.get('host') or 'localhost'}, port {url.port or 5432}, "
-        f"database {url.database or url.username or '?'}"
-    )
+    hosts = url.host or url.query.get("host") or "localhost"
+    ports = url.port or url.query.get("port") or 5432
+    # Hosts of a multi-host URL carry their own ports (`?host=a:5433&host=b:5433`).
+    port = "" if ":" in _listed(hosts) else f", port {_listed(ports)}"
+    where = f"host {_listed(hosts)}{port}, database {url.database or url.username or '?'}"
     return mask_secrets(f"cannot connect to PostgreSQL ({where}): {reason}", *_secrets_of(url))
 
 
