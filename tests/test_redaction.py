@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from mkdocs_dbschema.analysis.redaction import REDACTED, Pseudonyms, Redactor, mask_url
+from mkdocs_dbschema.analysis.redaction import REDACTED, Pseudonyms, Redactor, mask_url, redact_sample
+from mkdocs_dbschema.catalog.model import Table
+from mkdocs_dbschema.catalog.samples import RawSample
 
 
 def cell(column: str, value: str | None, type_name: str = "text", redactor: Redactor | None = None):  # type: ignore[no-untyped-def]
@@ -203,3 +206,284 @@ def test_no_leak(column: str, type_name: str, value: str, leaked: str) -> None:
 def test_disabling_a_column_rule_keeps_the_value_rule_of_the_same_kind() -> None:
     no_column_rule = Redactor.configured({}, {}, ["phone"])
     assert cell("guest_phone", "call +573005550177", redactor=no_column_rule).text == "call +••••••••••••"
+
+
+# --- Audit: national phone numbers, URL internals, JSON keys, variant key names, base64,
+# PEM blocks, quoted values, Unicode emails, short path tokens, read-error notes.
+
+
+@pytest.mark.parametrize(
+    "value, leaked",
+    [
+        ("call (415) 555-2671 today", "555-2671"),
+        ("or 415-555-2672 later", "555-2672"),
+        ("from London 0044 20 7946 0959", "7946 0959"),
+        ("portable 06 12 34 56 78", "12 34 56 78"),
+        ("móvil 612 345 678", "345 678"),
+        ("US 415.555.2673", "555.2673"),
+        ("tel:415-555-2674", "555-2674"),
+        ("+1 (415) 555-2675", "555-2675"),
+    ],
+)
+def test_national_and_00_phone_numbers_are_masked(value: str, leaked: str) -> None:
+    result = cell("notes", value)
+    assert leaked not in (result.text or "") and result.rules == {"phone number"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "due 2026-11-30",
+        "at 14:02:01",
+        "synced 2026-11-10 14:02:01+00 and 2026-11-10T14:02:01.123456Z",
+        "stay [2026-11-01,2026-11-05)",
+        "on 30-11-2026 and 30/11/2026",
+        "tenant 0f8fad5b-d9cb-469f-a165-70867728950e",
+        "uuid 12345678-1234-1234-1234-123456789012",
+        "host 192.168.100.200 and 10.0.0.1",
+        "phone_number_id 119000000000014",
+        "listing 987654321012345678",
+        "total 1 234 567,89 COP or $1,234.56 or 1.234.567",
+        "version 2.10.1 / 10.15.7 / v3.11.4",
+        "sizes 10 20 30 40 50",
+        "Phone Number (Last 4 Digits): 0187",
+        "took 1234 ms; 12 rows; HTTP 410",
+    ],
+)
+def test_phone_rule_leaves_dates_ids_addresses_prices_and_versions(value: str) -> None:
+    result = cell("notes", value)
+    assert (result.text, result.rules) == (value, set())
+
+
+def test_url_query_values_and_path_segments_are_redacted_decoded() -> None:
+    url = "https://u:p@api.example.com/cb?token=t&email=AUDqmail@example.com&phone=%2B15557654321&page=2"
+    result = cell("notes", url)
+    assert result.text == (
+        "https://•••:•••@api.example.com/cb?token=•••&email=•••@•••.com&phone=%2B•••••••••••&page=2"
+    )
+    assert {"url with secrets", "URL parameter email", "URL parameter phone"} <= result.rules
+    # Percent-encoded, under innocent keys, in a nested URL, in a path segment.
+    for value, leaked in [
+        ("https://x.example/a?to=AUDenc%40example.com", "AUDenc"),
+        ("https://x.example/a?note=call%20%2B15557654321", "5557654321"),
+        ("https://x.example/a?next=https%3A%2F%2Fy.example%2Fb%3Fpassword%3DAUDnested9", "AUDnested9"),
+        ("https://x.example/users/AUDpath%40example.com/profile", "AUDpath"),
+    ]:
+        masked = cell("notes", value)
+        assert leaked not in (masked.text or "") and "url with secrets" in masked.rules, value
+    plain = "https://pms.example.com/wp-json/mphb/v1/accommodation_types/2026?page=2&q=a+b"
+    assert cell("notes", plain).text == plain  # nothing secret: kept as written
+
+
+def test_json_object_keys_get_the_value_rules() -> None:
+    value = '{"AUDkeyemail@example.com": {"x": 1}, "+15551234567": true, "a@b.co": 1, "c@d.co": 2}'
+    result = cell("payload", value, "jsonb")
+    redacted = json.loads(result.text or "")
+    assert "AUDkeyemail" not in (result.text or "") and "5551234567" not in (result.text or "")
+    assert redacted == {
+        "•••@•••.com": {"x": 1},  # the masked key is data, not a name the column rules read
+        "+•••••••••••": True,
+        "•••@•••.co": 1,
+        "•••@•••.co (2)": 2,  # two keys masked alike both stay
+    }
+    assert result.rules == {"email address in a JSON key", "phone number in a JSON key"}
+
+
+@pytest.mark.parametrize(
+    "value, leaked",
+    [
+        ("X-Api-Key: AUDxapikey1 PGPASSWORD=AUDpgpw1", "AUDxapikey1"),
+        ("X-Api-Key: AUDxapikey1 PGPASSWORD=AUDpgpw1", "AUDpgpw1"),
+        ("AWS_SECRET_ACCESS_KEY=AUDaws1 MYSQL_PWD=AUDmysql1", "AUDaws1"),
+        ("AWS_SECRET_ACCESS_KEY=AUDaws1 MYSQL_PWD=AUDmysql1", "AUDmysql1"),
+        ("X-Hub-Signature-256: sha256=AUDhubsig1", "AUDhubsig1"),
+        ("pass=AUDpass1 passphrase: AUDphrase1 key=AUDkey1", "AUDpass1"),
+        ("pass=AUDpass1 passphrase: AUDphrase1 key=AUDkey1", "AUDphrase1"),
+        ("pass=AUDpass1 passphrase: AUDphrase1 key=AUDkey1", "AUDkey1"),
+        ("sig=AUDsig1&signature=AUDsig2", "AUDsig1"),
+        ("sig=AUDsig1; signature=AUDsig2", "AUDsig2"),
+        ("door pin: 4321, otp=998877", "4321"),
+        ("door pin: 4321, otp=998877", "998877"),
+        ("password_hash: AUDhash1", "AUDhash1"),
+    ],
+)
+def test_header_style_and_variant_secret_keys_in_text(value: str, leaked: str) -> None:
+    result = cell("notes", value)
+    assert leaked not in (result.text or "") and "secret pair" in result.rules
+
+
+def test_variant_secret_keys_in_json() -> None:
+    document = {
+        "X-Api-Key": "AUDj1",
+        "X-Hub-Signature-256": "sha256=AUDj2",
+        "pass": "AUDj3",
+        "passphrase": "AUDj4",
+        "key": "AUDj5",
+        "sig": "AUDj6",
+        "signature": "AUDj7",
+        "pin": "AUDj8",
+        "otp": "AUDj9",
+        "twoStepPin": "AUDj10",
+        # not secrets
+        "otp_type": "COPY_CODE",
+        "passenger": "Ana",
+        "keyboard": "qwerty",
+        "design": "modern",
+        "pinned": True,
+    }
+    result = cell("payload", json.dumps(document), "jsonb")
+    redacted = json.loads(result.text or "")
+    assert all(redacted[k] == REDACTED for k in list(document)[:10])
+    assert {k: redacted[k] for k in list(document)[10:]} == {k: document[k] for k in list(document)[10:]}
+
+
+@pytest.mark.parametrize(
+    "column, rule",
+    [
+        ("pass", "secret"),
+        ("passphrase", "secret"),
+        ("api-key", "token"),
+        ("signature", "secret"),
+        ("pin", "secret"),
+        ("otp", "secret"),
+        ("two_step_pin", "secret"),
+        ("twoStepPin", "secret"),
+        ("private", "secret"),
+        ("key", "bare key"),
+        ("verified_name", "name"),
+        ("contact-email", "email"),
+        ("passenger", None),
+        ("compass", None),
+        ("bypass", None),
+        ("keyboard", None),
+        ("monkey", None),
+        ("turkey", None),
+        ("design", None),
+        ("spinach", None),
+        ("pinned", None),
+        ("otp_type", None),
+        ("primary_key_hint", None),
+    ],
+)
+def test_variant_column_names(column: str, rule: str | None) -> None:
+    assert Redactor().column_rule(column) == rule
+
+
+def test_two_step_pin_and_verified_name_as_in_the_demo() -> None:
+    assert cell("two_step_pin", "000000").text == REDACTED
+    assert cell("verified_name", "Casa Laureles Suites").text == "Business A"
+    assert cell("is_private", "true", "boolean").text == "true"  # a boolean holds no secret
+
+
+def test_secret_pair_leaves_look_alike_words() -> None:
+    value = (
+        "passenger: Ana, compass: north, bypass: on, keyboard: qwerty, monkey=1, turkey=2,"
+        " design: x, spinach: 3, pinned: yes, sort_key: name, token_type: bearer"
+    )
+    assert cell("notes", value).text == value
+
+
+@pytest.mark.parametrize(
+    "value, leaked",
+    [
+        ("aws wJalrXUtnFEMI/K7MDENG/bPxRfiCYAUDAWSKEY done", "bPxRfiCYAUDAWSKEY"),
+        ("b64 q8Zr+T0x/9kLmN2pQ7sV4wYb3Hc6Jd1Fg5Aa== end", "q8Zr+T0x"),
+        (
+            "key\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAAUDpem1\nabc/DEF+ghi=\n"
+            "-----END RSA PRIVATE KEY-----\nafter",
+            "AUDpem1",
+        ),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktAUDpem2 cut short", "AUDpem2"),
+    ],
+)
+def test_base64_tokens_and_private_key_blocks(value: str, leaked: str) -> None:
+    result = cell("notes", value)
+    assert leaked not in (result.text or "") and result.rules
+
+
+def test_pem_block_keeps_its_label_and_the_text_around() -> None:
+    value = "k=\n-----BEGIN PRIVATE KEY-----\nMIIE/AUD+x==\n-----END PRIVATE KEY-----\nok"
+    result = cell("notes", value)
+    assert result.text == f"k=\n-----BEGIN PRIVATE KEY-----{REDACTED}-----END PRIVATE KEY-----\nok"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/var/lib/postgresql/18/main/base/16384/2619_fsm",
+        "GET /api/v1/Bookings/ABC123/Rooms/456/getBookingDetailsById",
+        "see /tenants/0f8fad5b-d9cb-469f-a165-70867728950e/rooms/accommodation_types",
+    ],
+)
+def test_paths_are_not_base64_tokens(value: str) -> None:
+    assert cell("notes", value).text == value
+
+
+def test_quoted_values_are_masked_whole() -> None:
+    value = 'password: \'AUDquoted pw\' secret="two words" {\\"token\\": \\"a b\\"} pwd=""'
+    assert cell("notes", value).text == (
+        'password: \'[REDACTED]\' secret="[REDACTED]" {\\"token\\": \\"[REDACTED]\\"} pwd=""'
+    )
+
+
+def test_unicode_emails() -> None:
+    result = cell("notes", "escribe a josé@exämple.com o 山田@例え.jp")
+    assert result.text == "escribe a •••@•••.com o •••@•••.jp" and result.rules == {"email address"}
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://x.example/reset/AUDshort9", "https://x.example/reset/[REDACTED]"),
+        ("https://x.example/invite/123456", "https://x.example/invite/[REDACTED]"),
+        (
+            "https://x.example/verify/0f8fad5b-d9cb-469f-a165-70867728950e",  # a uuid as a token
+            "https://x.example/verify/[REDACTED]",
+        ),
+        (
+            "https://www.airbnb.com/hosting/reservations/details/HMFAKE0002",
+            "https://www.airbnb.com/hosting/reservations/details/[REDACTED]",
+        ),
+        ("https://x.example/feeds/ab12cd34ef.ics", "https://x.example/feeds/[REDACTED].ics"),
+        # kept: plain words, numbers, versions, uuids elsewhere, listing ids, file names
+        ("https://x.example/reset/password", "https://x.example/reset/password"),
+        (
+            "https://pms.example.com/wp-json/mphb/v1/accommodation_types/2026",
+            "https://pms.example.com/wp-json/mphb/v1/accommodation_types/2026",
+        ),
+        (
+            "https://x.example/tenants/0f8fad5b-d9cb-469f-a165-70867728950e/rooms",
+            "https://x.example/tenants/0f8fad5b-d9cb-469f-a165-70867728950e/rooms",
+        ),
+        (
+            "https://www.airbnb.com/calendar/ical/34567890.ics",
+            "https://www.airbnb.com/calendar/ical/34567890.ics",
+        ),
+        ("https://x.example/2026-11-30-checkin-report", "https://x.example/2026-11-30-checkin-report"),
+        ("https://x.example/ipv6-test/room-101a/python3", "https://x.example/ipv6-test/room-101a/python3"),
+    ],
+)
+def test_short_path_tokens(url: str, expected: str) -> None:
+    assert mask_url(url) == expected
+
+
+def test_read_error_notes_get_the_value_rules() -> None:
+    table = Table("public.v", "public", "v", "v", "view", None, None, 0, 0, 0, False, False)
+    raw = RawSample(
+        ("id",),
+        (),
+        (),
+        "rows could not be read: bad row for guest AUDnote@example.com with phone 415-555-2671",
+        True,
+    )
+    note = redact_sample(raw, table, 5, Redactor(), 80).note
+    assert note == "rows could not be read: bad row for guest •••@•••.com with phone •••-•••-••••"
+    assert redact_sample(raw, table, 5, None, 80).note == raw.note  # redaction off: as read
+
+
+def test_long_values_are_scanned_in_linear_time() -> None:
+    # Every `a` after a `-` could open a URL scheme: an unbounded scheme made this quadratic.
+    started = time.monotonic()
+    for value in ("a-" * 100_000, "a1/" * 70_000, "12 " * 70_000, "password=" * 20_000):
+        cell("notes", value)
+    assert time.monotonic() - started < 5

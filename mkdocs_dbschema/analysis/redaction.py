@@ -6,8 +6,10 @@ Two kinds of rules, both configurable by name:
   whole value in a way that fits the rule: external ids keep their shape, names
   become "Account A", phone digits become bullets, secrets become [REDACTED];
 - value rules match text inside any value (JWTs, bearer tokens, prefixed API
-  keys, emails, phone numbers, URLs with credentials or token parameters, long
-  random tokens) and mask only the match, so an error message stays readable.
+  keys, private key blocks, emails, phone numbers, URLs with credentials or token
+  parameters, long random tokens) and mask only the match, so an error message
+  stays readable. They also run on JSON object keys and, inside a URL, on each
+  decoded path segment and query value before it is encoded again.
 
 Internal UUIDs are kept: foreign keys need them to make sense.
 """
@@ -15,12 +17,13 @@ Internal UUIDs are kept: foreign keys need them to make sense.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from ..catalog.model import Table
 from ..catalog.samples import RawSample
@@ -28,50 +31,197 @@ from ..catalog.samples import RawSample
 REDACTED = "[REDACTED]"
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Column (and JSON key) names, checked in order: the first match decides. A JSON key
-# is also tried joined to its parent key (`profile` → `name` reads as `profile_name`).
+# Column (and JSON key) names, checked in order: the first match decides. A name is tried
+# as written and in snake case (`twoStepPin` as `two_step_pin`); a JSON key is also tried
+# joined to its parent key (`profile` → `name` reads as `profile_name`).
 COLUMN_RULES: dict[str, str] = {
     "external id": (
-        r"(^|_)(external|motopress|airbnb|whatsapp|wamid|waba|mphb|meta|ical|ics|stripe"
-        r"|phone_number|message|template|listing|post)_?(id|uid|ref)$|^external_|(^|_)uid$|^wamid$"
+        r"(^|[_-])(external|motopress|airbnb|whatsapp|wamid|waba|mphb|meta|ical|ics|stripe"
+        r"|phone[_-]number|message|template|listing|post)[_-]?(id|uid|ref)$|^external[_-]|(^|[_-])uid$|^wamid$"
     ),
-    "secret": r"secret|passw|pwd|hash|salt|private_?key|signing|encrypt",
-    "token": r"token|api_?key|apikey|access_?key|auth(?!ors?$|or_)|credential|bearer|session|cookie|verify",
-    "email": r"e_?mail",
-    "phone": r"phone|msisdn|mobile|wa_?id|^(from|to|recipient_id)$",
-    "url": r"(feed|webhook|ical|ics|callback|calendar|endpoint|redirect)_?(url|uri|link)",
+    "secret": (
+        r"secret|passw|passphrase|passcode|pwd|hash|salt|private[_-]?key|(^|[_-])private$|signing|encrypt"
+        r"|(^|[_-])(pass|pin|pin[_-]?code|otp|totp|sig|signature)([_-]?\d+)?$"
+    ),
+    "token": (
+        r"token|api[_-]?key|apikey|access[_-]?key|auth(?!ors?$|or[_-])|credential|bearer|session|cookie|verify"
+    ),
+    "bare key": r"^key$",
+    "email": r"e[_-]?mail",
+    "phone": r"phone|msisdn|mobile|wa[_-]?id|^(from|to|recipient[_-]id)$",
+    "url": r"(feed|webhook|ical|ics|callback|calendar|endpoint|redirect)[_-]?(url|uri|link)",
     "name": (
-        r"(^|_)(account|display|business|full|first|last|guest|contact|customer|owner|sender"
-        r"|recipient|profile|user)_?name$"
+        r"(^|[_-])(account|display|business|full|first|last|guest|contact|customer|owner|sender"
+        r"|recipient|profile|user|verified)[_-]?name$"
     ),
 }
-SECRETS_WHOLE = ("secret", "token")  # a JSON object or array under these keys is hidden whole
+SECRETS_WHOLE = ("secret", "token", "bare key")  # a JSON object or array under these keys is hidden whole
+
+# The key of a `key=value` / `key: value` pair that holds a secret. Long names may carry any
+# prefix (`PGPASSWORD`, `client_secret`, `X-Api-Key`), short ones (`pass`, `pin`, `sig`) only a
+# prefix ending in `_` or `-`: `compass`, `bypass`, `passenger`, `design` or `monkey` are no keys.
+_PAIR_NAME = (
+    r"(?<![\w-])(?:(?:[\w-]*(?:password|passwd|passphrase|secret|token)"
+    r"|(?:[\w-]*[_-])?(?:pass|pwd|pin|otp|sig|signature|api[_-]?key|apikey|access[_-]?key"
+    r"|private[_-]?key|secret[_-]?key|signing[_-]?key))"
+    r"(?:[_-](?:hash|digest|hex|b64|base64|\d+))?|key)"
+)
+# Its value: a quoted string whole (spaces and all), or else the next bare word.
+_PAIR_VALUE = (
+    r"(?!\\?[\"']?(?:\[REDACTED|•••|-----BEGIN))"
+    r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|\\\"(?P<edq>(?:(?!\\\").)*)\\\"|'(?P<sq>[^'\n]*)'"
+    r"|(?P<bare>[^\s\"'\\,;&}\]]+))"
+)
 
 # Patterns inside any text, applied in order; named apart from the column rules so that
 # `disable` drops exactly one of them.
 VALUE_RULES: dict[str, str] = {
-    "url with secrets": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+",
-    "secret pair": (
-        r"(?i)\b(pass(?:word)?|passwd|pwd|secret|client_secret|api_?key|access_?token|refresh_?token"
-        r"|auth_?token|token)\b(\\?[\"']?\s*(?:=>|[=:])\s*\\?[\"']?)(?!\[REDACTED|•••)([^\s\"'\\,;&}\]]+)"
+    "private key block": (
+        r"(?s)-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END \1-----|\Z)"
     ),
+    "url with secrets": r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s\"'<>]+",
+    "secret pair": r"(?i)(?P<name>"
+    + _PAIR_NAME
+    + r")(?P<sep>\\?[\"']?[ \t]*(?:=>|[=:])[ \t]*)"
+    + _PAIR_VALUE,
     "jwt": r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
     "http auth": r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}",
     "api key": (
         r"\b(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|(?:ck|cs)_|xox[abpr]-|gh[pousr]_|glpat-|AKIA"
         r"|EAA[A-Za-z]{0,3})[A-Za-z0-9+/=_-]{8,}"
     ),
-    "email address": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\b",
-    "phone number": r"(?<![\w+])\+\d[\d \-().]{6,18}\d\b",
-    "random token": r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}\b",
+    "email address": r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+",
+    # International (+ or 00), a parenthesised area code, or three or more groups of digits
+    # split by one kind of separator; without a + it takes 9 to 15 digits and no date
+    # (see phone_like): `2026-11-30`, times, UUIDs, IP addresses, versions, prices stay.
+    "phone number": (
+        r"(?<![\w+])\+\d[\d \-().]{6,18}\d\b"
+        r"|(?<![\w+./-])(?<!\d:)(?:00[1-9]\d{0,3}(?:[ .-]\(?\d{1,4}\)?){2,6}"
+        r"|\(\d{2,5}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}"
+        r"|\d{2,4}(?P<sep>[ -])\d{2,4}(?:(?P=sep)\d{2,4}){1,4}"
+        r"|\d{3}\.\d{3}\.\d{4})(?!\w|[.,:/-]\d)"
+    ),
+    # 32 or more letters and digits mixed; one holding `/` or `+` (base64) only when it
+    # does not read like a path (see mask_token).
+    "random token": (
+        r"(?<![A-Za-z0-9_+/-])(?=[A-Za-z0-9_+/-]*\d)(?=[A-Za-z0-9_+/-]*[A-Za-z])"
+        r"[A-Za-z0-9_+/-]{32,}={0,2}(?![A-Za-z0-9_+/=-])"
+    ),
 }
 
 _SECRET_PARAM = re.compile(
-    r"(?i)token|key|secret|sig|signature|auth|pass|pwd|^pw$|code|session|jwt|access|^[stk]$|^hash$"
+    r"(?i)token|key|secret|sig|signature|auth|pass|pwd|^pw$|code|session|jwt|access|^[stk]$|^hash$|^pin$|^otp$"
 )
-# Inside a URL path a shorter random segment is already a secret (Slack, Discord webhooks).
-_PATH_TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}$")
+_TOKEN = re.compile(VALUE_RULES["random token"])
+# A URL path segment right after one of these is a secret unless it is a plain word.
+_PATH_KEYWORDS = frozenset(
+    {
+        "reset",
+        "reset-password",
+        "password-reset",
+        "password",
+        "verify",
+        "verification",
+        "verify-email",
+        "token",
+        "tokens",
+        "invite",
+        "invites",
+        "invitation",
+        "invitations",
+        "confirm",
+        "confirmation",
+        "activate",
+        "activation",
+        "unsubscribe",
+        "magic",
+        "magic-link",
+        "login",
+        "signin",
+        "sign-in",
+        "share",
+        "shared",
+        "key",
+        "keys",
+        "secret",
+        "secrets",
+        "webhook",
+        "webhooks",
+    }
+)
+_PLAIN_SEGMENT = re.compile(r"(?:[a-z]+|\d{1,4})(?:[-_.](?:[a-z]+|\d{1,4}))*")
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
 _PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|glpat-|AKIA|EAA)")
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+
+
+def _char_class(char: str) -> str:
+    return "l" if char.islower() else "u" if char.isupper() else "d" if char.isdigit() else ""
+
+
+def reads_like_words(text: str) -> bool:
+    """Mostly runs of lower-case words, with few changes of case or between letters and
+    digits: a path or a name (`wp-json/mphb/v1/bookings`, `getBookingDetailsById`), not
+    random data, where such changes come every other character."""
+    classes = [_char_class(c) for c in text]
+    pairs = [(a, b) for a, b in itertools.pairwise(classes) if a and b]
+    changes = sum(1 for a, b in pairs if a != b)
+    worded = sum(len(run) for run in re.findall(r"[a-z]{4,}", text))
+    return worded >= 0.3 * len(text) and changes < 0.3 * max(len(pairs), 1)
+
+
+def _mixed(text: str) -> bool:
+    return bool(re.search(r"\d", text) and re.search(r"[A-Za-z]", text))
+
+
+def path_token(segment: str, previous: str = "") -> bool:
+    """Whether a decoded URL path segment is a secret: after `reset/`, `verify/`, `invite/`,
+    `token/`... anything of 6+ characters but a plain word; elsewhere a run of 8+
+    characters mixing letters and digits (`HMFAKE0002`), or 16+ characters of random-looking
+    text. `v1`, `2026`, `wp-json`, `accommodation_types`, `34567890.ics` and UUIDs stay."""
+    stem = _EXTENSION.sub("", segment)
+    if previous.lower() in _PATH_KEYWORDS:
+        return len(stem) >= 6 and not _PLAIN_SEGMENT.fullmatch(stem)
+    if UUID.fullmatch(stem) or not re.fullmatch(r"[A-Za-z0-9_~-]+", stem):
+        return False
+    if any(len(part) >= 8 and _mixed(part) for part in re.split(r"[-_~]", stem)):
+        return True
+    return len(stem) >= 16 and _mixed(stem) and not reads_like_words(stem)
+
+
+def phone_like(text: str) -> bool:
+    """Whether a match of the phone rule is a phone number: with a leading + always; else
+    9 to 15 digits (17 after `00`), not opening with a date, and groups of two digits only
+    in the national form that starts with 0 (`06 12 34 56 78`)."""
+    if text.startswith("+"):
+        return True
+    if re.match(r"(?:19|20)\d\d[ ./-]\d{1,2}[ ./-]\d{1,2}(?!\d)", text):
+        return False
+    groups = re.findall(r"\d+", text)
+    if all(len(group) <= 2 for group in groups) and not text.startswith("0"):
+        return False
+    return 9 <= sum(len(group) for group in groups) <= (17 if text.startswith("00") else 15)
+
+
+def mask_token(text: str) -> str:
+    """A random token becomes [REDACTED]; a UUID stays; a run holding `/` or `+` that reads
+    like a path keeps its words and UUIDs and loses only its long random parts."""
+    if UUID.fullmatch(text):
+        return text
+    if not re.search(r"[/+]", text) or not reads_like_words(UUID.sub("", text)):
+        return REDACTED
+    return re.sub(
+        r"[A-Za-z0-9_-]{32,}",
+        lambda m: REDACTED if _mixed(m.group()) and not UUID.fullmatch(m.group()) else m.group(),
+        text,
+    )
+
+
+def _has_token(text: str) -> bool:
+    return any(mask_token(m.group()) != m.group() for m in _TOKEN.finditer(text))
 
 
 def mask_shape(value: str) -> str:
@@ -95,28 +245,65 @@ def mask_key(value: str) -> str:
     return (match.group(1) if match else "") + REDACTED
 
 
-def mask_url(value: str) -> str:
-    """Keep scheme, host and path; mask credentials, secret parameters and token-like segments."""
+def mask_pair(match: re.Match[str]) -> str:
+    """Keep the key, the separator and the quotes of a secret pair; mask the value whole."""
+    groups = [g for g in ("dq", "edq", "sq", "bare") if g in match.re.groupindex]
+    if not groups:  # a user's own pattern: hide all it matched
+        return REDACTED
+    for group in groups:
+        if match.group(group):
+            start, end = (i - match.start() for i in match.span(group))
+            return match.group()[:start] + REDACTED + match.group()[end:]
+    return match.group()  # an empty value: nothing to hide
+
+
+def mask_pem(match: re.Match[str]) -> str:
+    label = match.group(1) if match.re.groups else "PRIVATE KEY"
+    return f"-----BEGIN {label}-----{REDACTED}-----END {label}-----"
+
+
+def _quote(text: str, safe: str) -> str:
+    """Percent-encode, keeping the masks readable."""
+    return quote(text, safe=safe).replace(quote("•"), "•").replace(quote(REDACTED, safe=""), REDACTED)
+
+
+def mask_url(value: str, redact: Callable[[str | None, str], str] | None = None) -> str:
+    """Keep scheme, host and path; mask credentials, secret parameters and token-like path
+    segments. `redact(key, text)` masks what else a decoded query value (under `key`) or path
+    segment (key None) holds; masked parts are encoded again, the others kept as written."""
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
         return REDACTED
-    netloc = host + (f":{port}" if port else "")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     if parts.username or parts.password:
         netloc = "•••:•••@" + netloc
-    token = re.compile(VALUE_RULES["random token"])
-    path = "/".join(
-        REDACTED if _PATH_TOKEN.match(segment) and not UUID.fullmatch(segment) else segment
-        for segment in parts.path.split("/")
-    )
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    query = "&".join(
-        quote(k, safe="") + "=" + ("•••" if _SECRET_PARAM.search(k) or token.search(v) else quote(v, safe=""))
-        for k, v in pairs
-    )
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
+    segments, previous = [], ""
+    for segment in parts.path.split("/"):
+        decoded = unquote(segment)
+        if path_token(decoded, previous):
+            extension = _EXTENSION.search(decoded)
+            segments.append(REDACTED + (extension.group() if extension else ""))
+        elif redact is not None and (masked := redact(None, decoded)) != decoded:
+            segments.append(_quote(masked, "@:,;=!$&'()*+~"))
+        else:
+            segments.append(segment)
+        previous = decoded
+    pairs = []
+    for pair in parts.query.split("&") if parts.query else []:
+        raw_key, equals, raw_text = pair.partition("=")
+        key, text = unquote_plus(raw_key), unquote_plus(raw_text)
+        masked_key = key if redact is None else redact(None, key)
+        shown_key = raw_key if masked_key == key else _quote(masked_key, "@:,")
+        if text and (_SECRET_PARAM.search(key) or _has_token(text)):
+            shown = "•••"
+        else:
+            masked = text if redact is None else redact(key, text)
+            shown = raw_text if masked == text else _quote(masked, "@:/,")
+        pairs.append(shown_key + equals + shown)
+    return urlunsplit((parts.scheme, netloc, "/".join(segments), "&".join(pairs), ""))
 
 
 def _redact_match(match: re.Match[str]) -> str:
@@ -145,8 +332,10 @@ class Pseudonyms:
 
 
 def _name_label(column: str) -> str:
-    words = [w for w in re.split(r"[_\W]+", column.lower()) if w and w != "name"]
+    words = [w for w in re.split(r"[_\W]+", snake_case(column).lower()) if w and w != "name"]
     word = words[-1] if words else "name"
+    if word == "verified":  # the business name Meta verified
+        return "Business"
     return "Person" if word in ("full", "first", "last", "display", "user", "profile") else word.title()
 
 
@@ -190,7 +379,15 @@ class Redactor:
         return cls(columns, values)
 
     def column_rule(self, name: str) -> str | None:
-        return next((rule for rule, pattern in self.column_rules if pattern.search(name)), None)
+        snake = snake_case(name)
+        return next(
+            (rule for rule, pattern in self.column_rules if pattern.search(name) or pattern.search(snake)),
+            None,
+        )
+
+    def text(self, value: str) -> str:
+        """Free text (an error message, say) with the value rules applied."""
+        return self._by_value(value, set(), Pseudonyms())
 
     def _by_column(self, rule: str, column: str, value: str, names: Pseudonyms) -> str:
         # Masks that keep part of the text (phone punctuation, a URL's host) still get
@@ -198,21 +395,35 @@ class Redactor:
         masks: dict[str, Callable[[str], str]] = {
             "external id": lambda v: v if UUID.fullmatch(v) else mask_shape(v),
             "email": lambda v: mask_email(v) if "@" in v else REDACTED,
-            "phone": lambda v: self._by_value(mask_phone(v), set()),
-            "url": lambda v: self._by_value(v, set()),
+            "phone": lambda v: self._by_value(mask_phone(v), set(), names),
+            "url": lambda v: self._by_value(v, set(), names),
             "name": lambda v: names(_name_label(column), v),
         }
         return masks[rule](value) if rule in masks else REDACTED
 
-    def _by_value(self, text: str, hits: set[str]) -> str:
+    def _url_part(self, key: str | None, text: str, hits: set[str], names: Pseudonyms) -> str:
+        """A decoded URL query value under `key`, or path segment (key None), masked: by the
+        column rule its key names, else by the value rules."""
+        rule = None if key is None else self.column_rule(key)
+        if rule is not None and key is not None:
+            masked = self._by_column(rule, key, text, names)
+            if masked != text:
+                hits.add(f"URL parameter {rule}")
+                return masked
+        return self._by_value(text, hits, names)
+
+    def _by_value(self, text: str, hits: set[str], names: Pseudonyms) -> str:
         replacements: dict[str, Callable[[re.Match[str]], str]] = {
-            "url with secrets": lambda m: mask_url(m.group()),
-            "secret pair": lambda m: m.group(1) + m.group(2) + REDACTED,
+            "private key block": mask_pem,
+            "url with secrets": lambda m: mask_url(
+                m.group(), lambda key, part: self._url_part(key, part, hits, names)
+            ),
+            "secret pair": mask_pair,
             "http auth": lambda m: m.group(1) + " " + REDACTED,
             "api key": lambda m: mask_key(m.group()),
             "email address": lambda m: mask_email(m.group()),
-            "phone number": lambda m: mask_phone(m.group()),
-            "random token": lambda m: m.group() if UUID.fullmatch(m.group()) else REDACTED,  # ids stay
+            "phone number": lambda m: mask_phone(m.group()) if phone_like(m.group()) else m.group(),
+            "random token": lambda m: mask_token(m.group()),  # ids stay
         }
         for rule, pattern in self.value_rules:
             replace = replacements.get(rule, _redact_match)
@@ -247,11 +458,24 @@ class Redactor:
                     hits.add(f"{label} {rule}")
                     return masked
         if isinstance(value, dict):
-            return {k: self._walk(v, k, key, "JSON key", hits, names) for k, v in value.items()}
+            result: dict[str, Any] = {}
+            for k, v in value.items():
+                # Keys are text too: an email or a phone number used as a key is masked,
+                # and is then data, not a name for the column rules to read.
+                key_hits: set[str] = set()
+                shown = unique = self._by_value(k, key_hits, names)
+                hits.update(f"{rule} in a JSON key" for rule in key_hits)
+                walked = self._walk(v, shown, key, "JSON key", hits, names)
+                count = 1
+                while unique in result:  # two keys masked alike stay apart
+                    count += 1
+                    unique = f"{shown} ({count})"
+                result[unique] = walked
+            return result
         if isinstance(value, list):
             return [self._walk(v, key, parent, label, hits, names) for v in value]
         if isinstance(value, str):
-            return self._by_value(value, hits)
+            return self._by_value(value, hits, names)
         return value
 
     def cell(self, column: str, type_name: str, text: str | None, names: Pseudonyms) -> Masked:
@@ -274,13 +498,14 @@ class Redactor:
                 return Masked(
                     walked if isinstance(walked, str) else json.dumps(walked, ensure_ascii=False), hits
                 )
-        rule = self.column_rule(column)
+        # A boolean holds no secret: `is_private` or `has_password` stay readable.
+        rule = None if type_name == "boolean" else self.column_rule(column)
         if rule is not None:
             masked = self._by_column(rule, column, text, names)
             if masked != text:
                 return Masked(masked, {f"column {rule}"})
         hits = set()
-        masked = self._by_value(text, hits)
+        masked = self._by_value(text, hits, names)
         return Masked(masked, hits)
 
 
@@ -321,7 +546,7 @@ class Sample:
 def redact_sample(
     raw: RawSample, table: Table, limit: int, redactor: Redactor | None, max_length: int
 ) -> Sample:
-    """Redact, then truncate; with no redactor values pass unchanged."""
+    """Redact, then truncate; with no redactor values (and the note) pass unchanged."""
     types = {c.name: c.type for c in table.columns}
     names = Pseudonyms()
     rows = []
@@ -338,4 +563,7 @@ def redact_sample(
         rows.append(tuple(cells))
     primary = table.primary_key
     order = tuple(primary.columns) if primary is not None and set(primary.columns) <= set(raw.columns) else ()
-    return Sample(raw.columns, raw.hidden, tuple(rows), raw.note, order, limit)
+    # A read error may quote the data (a function raising 'bad row for guest %'): it gets
+    # the value rules like any cell.
+    note = raw.note if redactor is None or raw.note is None else redactor.text(raw.note)
+    return Sample(raw.columns, raw.hidden, tuple(rows), note, order, limit)
