@@ -34,7 +34,84 @@ PLANTED = {
     "nested_verify": "verify-token-FAKE-77",
     "array_email": "reservas.fake@hotelcaribe.co",
     "long_token": "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVcXz",
+    # Found by the audit: each of these leaked once.
+    "phone_paren": "555-2671",
+    "phone_dashed": "555-2672",
+    "phone_00": "7946 0959",
+    "phone_national": "12 34 56 78",
+    "query_email": "AUDqmail",
+    "query_phone": "5557654321",
+    "json_key_email": "AUDkeyemail",
+    "json_key_phone": "5551234567",
+    "header_api_key": "AUDxapikey1",
+    "env_password": "AUDpgpw1",
+    "json_x_api_key": "AUDjson1",
+    "json_hub_signature": "AUDjson2",
+    "json_pass": "AUDjson3",
+    "json_passphrase": "AUDjson4",
+    "json_key": "AUDjson5",
+    "json_sig": "AUDjson6",
+    "json_signature": "AUDjson7",
+    "json_pin": "AUDjson8",
+    "json_otp": "AUDjson9",
+    "column_pass": "AUDcol1",
+    "column_passphrase": "AUDcol2",
+    "column_api_key": "AUDcol3",
+    "column_signature": "AUDcol4",
+    "column_pin": "AUDcol5",
+    "column_otp": "AUDcol6",
+    "column_two_step_pin": "AUDcol7",
+    "column_private": "AUDcol8",
+    "base64_secret": "bPxRfiCYAUDAWSKEY",
+    "pem_body": "AUDpembody",
+    "quoted_password": "AUDsecondword",
+    "unicode_email": "AUDjosé",
+    "short_path_token": "AUDshort9",
+    "verified_name": "Casa Secreta AUDverified",
+    "reservation_code": "HMAUD00042",
 }
+
+
+def literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+# One finding a row, each short enough to be shown whole (values are cut at 80 characters).
+AUDIT_ROWS = [
+    (f"call (415) {PLANTED['phone_paren']} or 415-{PLANTED['phone_dashed']}", None),
+    (
+        f"or 0044 20 {PLANTED['phone_00']} or 06 {PLANTED['phone_national']}",
+        f'{{"{PLANTED["json_key_email"]}@example.com": {{"x": 1}}, "+1{PLANTED["json_key_phone"]}": true}}',
+    ),
+    (
+        f"https://api.example.com/cb?page=1&email={PLANTED['query_email']}@example.com&phone=%2B1{PLANTED['query_phone']}",
+        f'{{"X-Api-Key": "{PLANTED["json_x_api_key"]}", "X-Hub-Signature-256": "sha256={PLANTED["json_hub_signature"]}"}}',
+    ),
+    (
+        f"X-Api-Key: {PLANTED['header_api_key']} PGPASSWORD={PLANTED['env_password']}",
+        f'{{"pass": "{PLANTED["json_pass"]}", "passphrase": "{PLANTED["json_passphrase"]}"}}',
+    ),
+    (
+        f"aws wJalrXUtnFEMI/K7MDENG/{PLANTED['base64_secret']}",
+        f'{{"key": "{PLANTED["json_key"]}", "sig": "{PLANTED["json_sig"]}"}}',
+    ),
+    (
+        f"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA{PLANTED['pem_body']}\nq8Zr+T0x/9kLmN2pQ7sV==\n"
+        "-----END RSA PRIVATE KEY-----",
+        f'{{"signature": "{PLANTED["json_signature"]}", "pin": "{PLANTED["json_pin"]}"}}',
+    ),
+    (
+        f"password: 'AUDquoted {PLANTED['quoted_password']}'; mail {PLANTED['unicode_email']}@exämple.com",
+        f'{{"otp": "{PLANTED["json_otp"]}", "otp_type": "COPY_CODE", "passenger": "Ana"}}',
+    ),
+    (f"https://x.example/reset/{PLANTED['short_path_token']}", None),
+    (f"https://www.airbnb.com/hosting/reservations/details/{PLANTED['reservation_code']}", None),
+    ("on 2026-11-30 at 14:02:01, tenant 0f8fad5b-d9cb-469f-a165-70867728950e", None),
+    ("host 10.0.0.1, v2.10.1, total 1 234 567,89, sizes 10 20 30 40 50", None),
+]
+AUDIT_VALUES = ",\n".join(
+    f"({i}, {literal(notes)}, {literal(payload)})" for i, (notes, payload) in enumerate(AUDIT_ROWS, 2)
+)
 
 SECRETS_SQL = f"""
 CREATE TABLE vault (
@@ -58,6 +135,20 @@ INSERT INTO vault VALUES (
     '[2026-11-01,2026-11-05)', '\\x00ff10', 'token {PLANTED["long_token"]} in prose'
 );
 INSERT INTO vault (id, notes) SELECT i, repeat('long value ', 20) FROM generate_series(2, 9) AS i;
+
+CREATE TABLE vault_audit (
+    id int PRIMARY KEY,
+    pass text, passphrase text, "api-key" text, signature text, pin text, otp text,
+    two_step_pin text, private text, verified_name text, is_private boolean,
+    notes text, payload jsonb
+);
+INSERT INTO vault_audit VALUES (
+    1, '{PLANTED["column_pass"]}', '{PLANTED["column_passphrase"]}', '{PLANTED["column_api_key"]}',
+    '{PLANTED["column_signature"]}', '{PLANTED["column_pin"]}', '{PLANTED["column_otp"]}',
+    '{PLANTED["column_two_step_pin"]}', '{PLANTED["column_private"]}', '{PLANTED["verified_name"]}', true
+);
+INSERT INTO vault_audit (id, notes, payload) VALUES
+{AUDIT_VALUES};
 """
 
 
@@ -66,7 +157,7 @@ def secrets_site(server: Server, tmp_path_factory: pytest.TempPathFactory):  # t
     url = server.create_database(SECRETS_SQL)
     result = build(
         tmp_path_factory.mktemp("secrets"),
-        {"index.md": "# Vault\n\n<< table: vault >>\n"},
+        {"index.md": "# Vault\n\n<< table: vault_audit | samples: 20 >>\n\n<< table: vault >>\n"},
         {"dsn": sa.make_url(url).set(password="pw-in-dsn-31337").render_as_string(hide_password=False)},
         strict=True,
     )
@@ -91,6 +182,50 @@ def test_no_planted_secret_reaches_any_file(secrets_site) -> None:  # type: igno
             assert secret not in raw and secret not in readable, f"{name} leaked into {path}"
     for text in (secrets_site.log, *(p.read_text(errors="replace") for p in files)):
         assert "pw-in-dsn-31337" not in text
+    for name, secret in PLANTED.items():
+        assert secret not in secrets_site.log, f"{name} leaked into the build log"
+
+
+def test_audit_findings_are_masked_visibly_and_the_rest_stays_readable(secrets_site) -> None:  # type: ignore[no-untyped-def]
+    audit = secrets_site.text().split("Sample Data", 1)[1].split("Purpose:", 1)[0]
+    for shown in [
+        "call (•••) •••-•••• or •••-•••-••••",
+        "or •••• •• •••• •••• or •• •• •• •• ••",
+        "https://api.example.com/cb?page=1&email=•••@•••.com&phone=%2B•••••••••••",
+        '{"+•••••••••••": true, "•••@•••.com": {"x": 1}}',  # jsonb key order
+        "X-Api-Key: [REDACTED] PGPASSWORD=[REDACTED]",
+        "aws [REDACTED]",
+        "-----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY-----",
+        "password: '[REDACTED]'; mail •••@•••.com",
+        '"otp_type": "COPY_CODE", "passenger": "Ana"',
+        "https://x.example/reset/[REDACTED]",
+        "https://www.airbnb.com/hosting/reservations/details/[REDACTED]",
+        "🔒 Business A",
+        # left alone: dates, times, uuids, addresses, versions, prices, numbers, booleans
+        "on 2026-11-30 at 14:02:01, tenant 0f8fad5b-d9cb-469f-a165-70867728950e",
+        "host 10.0.0.1, v2.10.1, total 1 234 567,89, sizes 10 20 30 40 50",
+        "true",
+    ]:
+        assert shown in audit, shown
+    listed = audit.split("Redacted:", 1)[1]
+    for column, rule in [
+        ("pass", "column secret"),
+        ("passphrase", "column secret"),
+        ("api-key", "column token"),
+        ("signature", "column secret"),
+        ("pin", "column secret"),
+        ("otp", "column secret"),
+        ("two_step_pin", "column secret"),
+        ("private", "column secret"),
+        ("verified_name", "column name"),
+        ("notes", "phone number"),
+        ("notes", "private key block"),
+        ("notes", "url with secrets"),
+        ("payload", "email address in a JSON key"),
+        ("payload", "JSON key bare key"),
+    ]:
+        assert f"{column} ({rule})" in listed, (column, rule)
+    assert "is_private (" not in listed
 
 
 def test_redactions_are_visible_and_listed(secrets_site) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +261,7 @@ def test_values_render_readably_and_long_ones_are_cut(secrets_site) -> None:  # 
 
 def test_sample_count_option_and_directive_override(server: Server, tmp_path: Path) -> None:
     url = server.create_database(
-        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 9) i;"
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 12) i;"
     )
     try:
         page = "<< table: t >>\n\n<< table: t | samples: 2 >>\n\n<< table: t | samples: 0 >>\n\n<< table: t | samples: lots >>\n"
@@ -134,6 +269,7 @@ def test_sample_count_option_and_directive_override(server: Server, tmp_path: Pa
         text = result.text()
         cards = text.split("Purpose:")[1:]
         assert "LIMIT 3" in cards[0] and "v3" in cards[0] and "v4" not in cards[0]
+        assert "v10" not in cards[0]  # in the order of the key's type, not of its text
         assert "LIMIT 2" in cards[1] and "v2" in cards[1] and "v3" not in cards[1]
         assert "Sample Data" not in cards[2]
         assert "index.md:7: << table: t | samples: lots >>: samples must be a whole number" in result.log
@@ -199,6 +335,8 @@ def test_restricted_role_gets_full_cards_and_plain_notes(server: Server, tmp_pat
         no_select, some_columns, rls_hidden = text.split("Purpose:")[1:]
         assert "Nobody but the owner reads this" in no_select and "PRIMARY KEY (id)" in no_select
         assert "role dbschema_reader has no SELECT privilege on this table" in no_select
+        assert "-- no rows read from no_select: the role may read none of its columns" in no_select
+        assert "SELECT  FROM" not in no_select and "ORDER BY  LIMIT" not in no_select
         assert "shown" in some_columns and "k-1" not in some_columns
         assert "Not readable by the documenting role: api_key" in some_columns
         assert (
@@ -214,16 +352,21 @@ def test_restricted_role_gets_full_cards_and_plain_notes(server: Server, tmp_pat
 
 def test_samples_of_views_and_empty_tables(server: Server, tmp_path: Path) -> None:
     url = server.create_database(
-        "CREATE TABLE e (id int PRIMARY KEY); CREATE TABLE s (n int, t text);"
+        "CREATE TABLE e (id int PRIMARY KEY); CREATE TABLE s (n int, t text); CREATE TABLE nothing ();"
         "INSERT INTO s VALUES (2, 'b'), (1, 'z'), (1, 'a');"
         "CREATE VIEW v AS SELECT n, t FROM s;"
     )
     try:
         result = build(
-            tmp_path, {"index.md": "<< table: e >>\n\n<< table: v >>\n"}, {"dsn": url}, strict=True
+            tmp_path,
+            {"index.md": "<< table: nothing >>\n\n<< table: e >>\n\n<< table: v >>\n"},
+            {"dsn": url},
+            strict=True,
         )
         assert result.returncode == 0, result.log
-        empty, view = result.text().split("Purpose:")[1:]
+        nothing, empty, view = result.text().split("Purpose:")[1:]
+        assert "-- no rows read from nothing: the table has no columns" in nothing
+        assert "SELECT  FROM" not in nothing
         assert "the table is empty" in empty
         assert "ORDER BY 1, 2 LIMIT 5" in view
         rows = result.article().split("<tbody>")[-1]
@@ -253,3 +396,40 @@ def test_read_errors_never_quote_the_data(server: Server, tmp_path: Path) -> Non
     for text in (result.log, result.text()):
         assert "612 345 678" not in text and "kerry.fisher" not in text
     assert "samples must be a whole number from 0 to 1000, not '²'" in result.log
+
+
+RAISING_SQL = """
+CREATE TABLE guests (id int PRIMARY KEY, email text, phone text);
+INSERT INTO guests VALUES (1, 'AUDraise@example.com', '415-555-2679');
+CREATE FUNCTION check_guest(g guests) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'bad row for guest % with phone %', g.email, g.phone;
+END $$;
+CREATE VIEW checked_guests AS SELECT id FROM guests WHERE check_guest(guests);
+"""
+
+
+@pytest.fixture(scope="module")
+def raising_site(server: Server, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    url = server.create_database(RAISING_SQL)
+    try:
+        yield build(
+            tmp_path_factory.mktemp("raising"), {"index.md": "<< table: checked_guests >>\n"}, {"dsn": url}
+        )
+    finally:
+        server.drop_database(url)
+
+
+def test_read_errors_raised_with_data_are_redacted_on_the_card(raising_site) -> None:  # type: ignore[no-untyped-def]
+    assert raising_site.returncode == 0 and "Traceback" not in raising_site.log
+    text = raising_site.text()
+    assert "rows could not be read: bad row for guest •••@•••.com with phone •••-•••-••••" in text
+    assert "AUDraise" not in text and "555-2679" not in text
+
+
+@pytest.mark.xfail(
+    strict=True, reason="plugin.py still logs the raw note; it must log the redacted Sample.note"
+)
+def test_read_errors_raised_with_data_are_redacted_in_the_log(raising_site) -> None:  # type: ignore[no-untyped-def]
+    assert "sample rows of checked_guests: rows could not be read" in raising_site.log
+    assert "AUDraise" not in raising_site.log and "555-2679" not in raising_site.log

@@ -40,11 +40,19 @@ def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> Raw
     hidden = tuple(c.name for c in table.columns if not c.readable)
     if not table.populated:
         return RawSample(readable, hidden, (), "the materialized view has not been populated yet")
+    if not table.columns:
+        return RawSample((), (), (), "the table has no columns")
     if not readable:
         return RawSample((), hidden, (), f"role {role} has no SELECT privilege on this table", True)
     primary = table.primary_key
+    # Key columns are qualified: bare, `id` would name the `id::text` output column and
+    # sort 10 before 2. Without a key, rows sort by every output column as text (any type
+    # has a text form; not every type can be sorted).
     order = (
-        [sql.Identifier(c) for c in primary.columns]
+        [
+            sql.SQL("{}.{}").format(sql.Identifier(table.schema, table.name), sql.Identifier(c))
+            for c in primary.columns
+        ]
         if primary is not None and set(primary.columns) <= set(readable)
         else [sql.Literal(i) for i in range(1, len(readable) + 1)]
     )

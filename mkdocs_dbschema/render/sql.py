@@ -98,11 +98,14 @@ def type_sql(user_type: UserType) -> str:
 
 
 def sample_sql(sample: Sample, table: Table, redacted: bool) -> str:
+    state = "redacted" if redacted else "NOT redacted"
+    if not sample.columns:  # nothing to select: say so rather than print a broken statement
+        reason = "the role may read none of its columns" if sample.hidden else "the table has no columns"
+        return f"-- no rows read from {table.display}: {reason}"
     order = ", ".join(quote_ident(c) for c in sample.order) or ", ".join(
         str(i) for i in range(1, len(sample.columns) + 1)
     )
     columns = "*" if not sample.hidden else ", ".join(quote_ident(c) for c in sample.columns)
-    state = "redacted" if redacted else "NOT redacted"
     return (
         f"-- up to {sample.limit} rows, {state}\n"
         f"SELECT {columns} FROM {table.display} ORDER BY {order} LIMIT {sample.limit};"
