@@ -153,9 +153,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         for key, limit in sorted(limits.items()):
             table = catalog.tables[key]
             raw = read_sample(conn, table, limit, catalog.role)
-            if raw.problem:
-                log.warning("sample rows of %s: %s", table.display, raw.note)
-            self.samples[key] = redact_sample(raw, table, limit, self.redactor, self.config.max_value_length)
+            sample = redact_sample(raw, table, limit, self.redactor, self.config.max_value_length)
+            if raw.problem:  # the redacted note: a server error may quote row data
+                log.warning("sample rows of %s: %s", table.display, sample.note)
+            self.samples[key] = sample
 
     def _requests(self, markdown: str) -> dict[TableRef, int]:
         """The tables a page names, with the most sample rows any of its directives asks for."""

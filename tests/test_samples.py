@@ -427,9 +427,6 @@ def test_read_errors_raised_with_data_are_redacted_on_the_card(raising_site) -> 
     assert "AUDraise" not in text and "555-2679" not in text
 
 
-@pytest.mark.xfail(
-    strict=True, reason="plugin.py still logs the raw note; it must log the redacted Sample.note"
-)
 def test_read_errors_raised_with_data_are_redacted_in_the_log(raising_site) -> None:  # type: ignore[no-untyped-def]
     assert "sample rows of checked_guests: rows could not be read" in raising_site.log
     assert "AUDraise" not in raising_site.log and "555-2679" not in raising_site.log
