@@ -31,7 +31,7 @@ from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
 from .catalog.reader import read_catalog
-from .catalog.samples import read_sample
+from .catalog.samples import read_samples
 from .config import DbSchemaConfig
 from .render.cards import CardRenderer, RenderOptions
 
@@ -150,9 +150,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             key = catalog.resolved.get(str(ref))
             if key is not None and limit > 0:
                 limits[key] = max(limit, limits.get(key, 0))
-        for key, limit in sorted(limits.items()):
-            table = catalog.tables[key]
-            raw = read_sample(conn, table, limit, catalog.role)
+        wanted = [(catalog.tables[key], limit) for key, limit in sorted(limits.items())]
+        for key, raw in read_samples(conn, wanted, catalog.role).items():
+            table, limit = catalog.tables[key], limits[key]
             sample = redact_sample(raw, table, limit, self.redactor, self.config.max_value_length)
             if raw.problem:  # the redacted note: a server error may quote row data
                 log.warning("sample rows of %s: %s", table.display, sample.note)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+
+import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import read
@@ -10,6 +13,7 @@ from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, p
 from mkdocs_dbschema.catalog.model import Catalog
 from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.catalog.reader import read_catalog
+from mkdocs_dbschema.catalog.samples import read_samples
 from mkdocs_dbschema.render.markdown import size
 
 ALL = (
@@ -285,8 +289,29 @@ def test_statement_count_does_not_grow_with_tables(make_db) -> None:  # type: ig
         f"note text CHECK (note <> ''));\nCREATE INDEX ON t{i} (note);"
         for i in range(200)
     )
-    url = make_db(sql)
+    url = make_db(sql + "\nINSERT INTO t0 SELECT g, NULL, 'n' FROM generate_series(1, 20) g;")
     assert _count_statements(url, 10) == _count_statements(url, 200) == 10
+    # BEGIN, ten catalog queries, then SAVEPOINT, all sample rows, RELEASE.
+    assert _round_trips(url, 10) == _round_trips(url, 200) == 14
+
+
+def _round_trips(url: str, tables: int) -> int:
+    """Server round trips of the catalog read plus every table's sample rows, counted by
+    libpq's own protocol trace (every ReadyForQuery ends one)."""
+    refs = [TableRef(None, f"t{i}") for i in range(tables)]
+    engine = create_engine(parse_url(url), SessionSettings())
+    with engine.connect() as conn, tempfile.TemporaryFile() as trace:
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        driver.pgconn.trace(trace.fileno())
+        catalog = read_catalog(conn, refs)
+        samples = read_samples(conn, [(table, 5) for table in catalog.tables.values()], catalog.role)
+        driver.pgconn.untrace()
+        trace.seek(0)
+        trips = sum(1 for line in trace.read().decode().splitlines() if "\tReadyForQuery\t" in line)
+    engine.dispose()
+    assert len(samples["public.t0"].rows) == 5 and samples["public.t1"].note == "the table is empty"
+    return trips
 
 
 def test_session_is_read_only_and_bounded(sections_url: str) -> None:

@@ -7,6 +7,7 @@ redactor and never keeps, logs or serializes them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -35,7 +36,8 @@ class RawSample:
     problem: bool = False  # the note is worth a warning
 
 
-def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> RawSample:
+def _unreadable(table: Table, role: str) -> RawSample | None:
+    """Why no rows can be read at all, before asking the server."""
     readable = tuple(c.name for c in table.columns if c.readable)
     hidden = tuple(c.name for c in table.columns if not c.readable)
     if not table.populated:
@@ -44,35 +46,50 @@ def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> Raw
         return RawSample((), (), (), "the table has no columns")
     if not readable:
         return RawSample((), hidden, (), f"role {role} has no SELECT privilege on this table", True)
+    return None
+
+
+def _rows_query(table: Table, limit: int) -> sql.Composed:
+    """One JSON array of the first `limit` rows, each an array of column texts.
+
+    Ordered by the primary key in its own type (10 after 2); without a readable key, by
+    every column's text (any type has a text form; not every type can be sorted). The
+    aggregate orders again by the same keys, so the rows keep that order exactly.
+    """
+    readable = [c.name for c in table.columns if c.readable]
+    values = [sql.Identifier(f"v{i}") for i in range(len(readable))]
     primary = table.primary_key
-    # Key columns are qualified: bare, `id` would name the `id::text` output column and
-    # sort 10 before 2. Without a key, rows sort by every output column as text (any type
-    # has a text form; not every type can be sorted).
-    order = (
-        [
-            sql.SQL("{}.{}").format(sql.Identifier(table.schema, table.name), sql.Identifier(c))
-            for c in primary.columns
+    selected = [
+        sql.SQL("{}::text AS {}").format(sql.Identifier(c), v) for c, v in zip(readable, values, strict=True)
+    ]
+    if primary is not None and set(primary.columns) <= set(readable):
+        keys = [sql.Identifier(f"k{i}") for i in range(len(primary.columns))]
+        selected += [
+            sql.SQL("{}.{} AS {}").format(sql.Identifier(table.schema, table.name), sql.Identifier(c), k)
+            for c, k in zip(primary.columns, keys, strict=True)
         ]
-        if primary is not None and set(primary.columns) <= set(readable)
-        else [sql.Literal(i) for i in range(1, len(readable) + 1)]
-    )
+        inner_order, outer_order = keys, keys
+    else:
+        inner_order, outer_order = values, values
     # Identifiers are quoted by psycopg; nothing from a page or the catalog is spliced in as text.
-    query = sql.SQL("SELECT {columns} FROM {table} ORDER BY {order} LIMIT {limit}").format(
-        columns=sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in readable),
+    return sql.SQL(
+        "SELECT json_agg(to_json(ARRAY[{values}]) ORDER BY {outer_order}) FROM "
+        "(SELECT {selected} FROM {table} ORDER BY {inner_order} LIMIT {limit}) AS sample"
+    ).format(
+        values=sql.SQL(", ").join(values),
+        outer_order=sql.SQL(", ").join(outer_order),
+        selected=sql.SQL(", ").join(selected),
         table=sql.Identifier(table.schema, table.name),
-        order=sql.SQL(", ").join(order),
+        inner_order=sql.SQL(", ").join(inner_order),
         limit=sql.Literal(limit),
     )
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    try:
-        with conn.begin_nested():
-            rows = tuple(tuple(row) for row in driver.execute(query).fetchall())
-    except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
-        reason = _without_data(str(error), {table.schema, table.name, role, *readable, *hidden})
-        return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True)
+
+
+def _outcome(table: Table, rows: list[list[str | None]] | None, role: str) -> RawSample:
+    readable = tuple(c.name for c in table.columns if c.readable)
+    hidden = tuple(c.name for c in table.columns if not c.readable)
     if rows:
-        return RawSample(readable, hidden, rows)
+        return RawSample(readable, hidden, tuple(tuple(row) for row in rows))
     if table.rls_active:
         estimate = (
             "" if table.row_estimate is None else f" (it holds about {round(table.row_estimate):,} rows)"
@@ -80,3 +97,50 @@ def read_sample(conn: sa.Connection, table: Table, limit: int, role: str) -> Raw
         note = f"row level security hides every row from role {role}{estimate}"
         return RawSample(readable, hidden, (), note, True)
     return RawSample(readable, hidden, (), "the table is empty")
+
+
+def _failed(table: Table, error: psycopg.Error, role: str) -> RawSample:
+    readable = tuple(c.name for c in table.columns if c.readable)
+    hidden = tuple(c.name for c in table.columns if not c.readable)
+    reason = _without_data(str(error), {table.schema, table.name, role, *readable, *hidden})
+    return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True)
+
+
+def read_samples(conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role: str) -> dict[str, RawSample]:
+    """Sample rows of every wanted table (by catalog key), in one statement.
+
+    When that statement fails, each table is read on its own, so one unreadable table
+    (an error raised by a view, a timeout) gets its note and the others their rows.
+    """
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    samples: dict[str, RawSample] = {}
+    queries: dict[str, tuple[Table, sql.Composed]] = {}
+    for table, limit in wanted:
+        early = _unreadable(table, role)
+        if early is not None:
+            samples[table.key] = early
+        else:
+            queries[table.key] = (table, _rows_query(table, limit))
+    if not queries:
+        return samples
+    batch = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query)
+        for n, (_, query) in enumerate(queries.values())
+    )
+    try:
+        with conn.begin_nested():
+            found = dict(driver.execute(batch).fetchall())
+    except psycopg.Error:
+        for table, query in queries.values():
+            try:
+                with conn.begin_nested():
+                    row = driver.execute(query).fetchone()
+            except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
+                samples[table.key] = _failed(table, error, role)
+            else:
+                samples[table.key] = _outcome(table, row[0] if row else None, role)
+        return samples
+    for n, (table, _) in enumerate(queries.values()):
+        samples[table.key] = _outcome(table, found.get(n), role)
+    return samples
