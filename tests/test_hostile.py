@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
+import psycopg
+import pytest
 from conftest import Server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from sites import EXTENSIONS, build
 
 from mkdocs_dbschema.analysis.dependencies import Level
-from mkdocs_dbschema.analysis.redaction import Cell, Sample
+from mkdocs_dbschema.analysis.redaction import Cell, Redactor, Sample, redact_sample
+from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
 from mkdocs_dbschema.catalog.model import (
     Catalog,
     Column,
@@ -24,6 +29,9 @@ from mkdocs_dbschema.catalog.model import (
     Table,
     Trigger,
 )
+from mkdocs_dbschema.catalog.names import TableRef
+from mkdocs_dbschema.catalog.reader import read_catalog
+from mkdocs_dbschema.catalog.samples import read_samples
 from mkdocs_dbschema.render.cards import CardRenderer, RenderOptions
 
 # Tags a card may produce; anything else in the HTML came from data.
@@ -230,3 +238,63 @@ def test_without_superfences_code_stays_literal_in_lists(server: Server, tmp_pat
     assert result.returncode == 0, result.log
     assert "<img" not in result.article()
     assert "-- Purpose: <img src=x onerror=alert(1)>" in result.text()
+
+
+@pytest.fixture(scope="module")
+def scratch_url(server: Server) -> Iterator[str]:
+    url = server.create_database(
+        "CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+    )
+    yield url
+    server.drop_database(url)
+
+
+# PostgreSQL keeps identifiers to 63 bytes and text without NUL: 15 characters fit in any encoding.
+db_texts = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1, max_size=15
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(db_texts)
+def test_any_text_from_a_real_database_renders_as_text(scratch_url: str, text: str) -> None:
+    """The same property through PostgreSQL: the text as a table, column, index, policy
+    and trigger name, as comments and as a value, read back and rendered as a card."""
+    table, column = sql.Identifier("public", text), sql.Identifier(text)
+    statements = [
+        sql.SQL("CREATE TABLE {} ({} text PRIMARY KEY)").format(table, column),
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(text)),
+        sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(table, column, sql.Literal(text)),
+        sql.SQL("CREATE INDEX {} ON {} (lower({}))").format(sql.Identifier(text + "_ix"), table, column),
+        sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table),
+        sql.SQL("CREATE POLICY {} ON {} USING ({} IS NOT NULL)").format(column, table, column),
+        sql.SQL("CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION noop()").format(
+            column, table
+        ),
+        sql.SQL("INSERT INTO {} VALUES ({})").format(table, sql.Literal(text)),
+    ]
+    engine = create_engine(parse_url(scratch_url), SessionSettings())
+    try:
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            driver.execute("SET LOCAL transaction_read_only = off")
+            for statement in statements:
+                driver.execute(statement)
+            catalog = read_catalog(conn, [TableRef("public", text)])
+            (key,) = catalog.tables
+            raw = read_samples(conn, [(catalog.tables[key], 5)], catalog.role)[key]
+            conn.rollback()  # nothing stays behind for the next example
+    finally:
+        engine.dispose()
+    assert raw.rows == ((text,),)
+    sample = redact_sample(raw, catalog.tables[key], 5, Redactor(), 80)
+    card = CardRenderer(RenderOptions()).table_card(catalog.tables[key], catalog, None, sample)
+    parsed = parse(markdown.Markdown(extensions=EXTENSIONS).convert(card))
+    assert {tag for tag, _ in parsed.tags} <= ALLOWED
+    seen = "".join("".join(parsed.text).split())
+    expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())
+    if expected:
+        # Heading, comment, column name and its description, policy, trigger, index...:
+        # printed by PostgreSQL quoted or not, the bare text shows up again and again.
+        assert seen.count(expected) >= 5
