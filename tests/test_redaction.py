@@ -487,3 +487,23 @@ def test_long_values_are_scanned_in_linear_time() -> None:
     for value in ("a-" * 100_000, "a1/" * 70_000, "12 " * 70_000, "password=" * 20_000):
         cell("notes", value)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "column, type_name, value",
+    [
+        ("token_type", "text", "user"),
+        ("token_expires_at", "timestamp with time zone", "2026-12-01 00:00:00+00"),
+        ("password_changed_at", "timestamp(3) without time zone", "2026-11-01 10:00:00.000"),
+        ("secret_rotated_on", "date", "2026-11-01"),
+        ("has_password", "boolean", "true"),
+    ],
+)
+def test_what_describes_a_secret_without_holding_it_stays(column: str, type_name: str, value: str) -> None:
+    result = cell(column, value, type_name)
+    assert (result.text, result.rules) == (value, set())
+
+
+def test_a_secret_left_in_a_describing_column_is_still_caught_by_value() -> None:
+    assert cell("token_type", "Bearer abcdefgh12345678").text == f"Bearer {REDACTED}"
+    assert cell("access_token", "user").text == REDACTED  # the token column itself stays masked

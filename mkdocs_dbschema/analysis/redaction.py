@@ -43,8 +43,10 @@ COLUMN_RULES: dict[str, str] = {
         r"secret|passw|passphrase|passcode|pwd|hash|salt|private[_-]?key|(^|[_-])private$|signing|encrypt"
         r"|(^|[_-])(pass|pin|pin[_-]?code|otp|totp|sig|signature)([_-]?\d+)?$"
     ),
+    # `token_type`, `token_expires_at`, `secret_version` describe a secret without holding it.
     "token": (
-        r"token|api[_-]?key|apikey|access[_-]?key|auth(?!ors?$|or[_-])|credential|bearer|session|cookie|verify"
+        r"token(?![_-]?(?:type|kind|scopes?|status|count|expires?(?:[_-]at)?|expiry|expiration|version)$)"
+        r"|api[_-]?key|apikey|access[_-]?key|auth(?!ors?$|or[_-])|credential|bearer|session|cookie|verify"
     ),
     "bare key": r"^key$",
     "email": r"e[_-]?mail",
@@ -55,6 +57,7 @@ COLUMN_RULES: dict[str, str] = {
         r"|recipient|profile|user|verified)[_-]?name$"
     ),
 }
+_NO_SECRET_TYPE = re.compile(r"boolean$|date$|time(stamp)?\b|interval\b")
 SECRETS_WHOLE = ("secret", "token", "bare key")  # a JSON object or array under these keys is hidden whole
 
 # The key of a `key=value` / `key: value` pair that holds a secret. Long names may carry any
@@ -498,8 +501,8 @@ class Redactor:
                 return Masked(
                     walked if isinstance(walked, str) else json.dumps(walked, ensure_ascii=False), hits
                 )
-        # A boolean holds no secret: `is_private` or `has_password` stay readable.
-        rule = None if type_name == "boolean" else self.column_rule(column)
+        # A boolean or a point in time holds no secret: `has_password`, `password_changed_at`.
+        rule = None if _NO_SECRET_TYPE.match(type_name) else self.column_rule(column)
         if rule is not None:
             masked = self._by_column(rule, column, text, names)
             if masked != text:
