@@ -7,12 +7,20 @@ tables (FKs, indexes, checks, RLS policies, triggers, comments) and times, for e
 N, the median of --repeat runs of:
 
 - batched:    mkdocs-dbschema's read_catalog (ten statements for any N);
-- inspector:  SQLAlchemy's Inspector, one get_* call per table and object kind
+- multi:      SQLAlchemy's batched Inspector.get_multi_* calls, one per object kind
               (columns, pk, fks, indexes, uniques, checks, comment);
-- per-table:  the plan's information_schema / pg_catalog queries, one set per table.
+- inspector:  SQLAlchemy's Inspector, one get_* call per table and object kind;
+- per-table:  the plan's information_schema / pg_catalog queries, one set per table;
 
-It prints statements and milliseconds per approach and the ratios to the batched
-read. Timings vary by machine; the ratios are the result.
+and, for the sample rows of every card (5 per table):
+
+- batched:    read_samples, one statement for all tables;
+- per-table:  read_samples called once per table (a savepoint and a SELECT each).
+
+It prints server round trips (counted by libpq's protocol trace) and milliseconds
+per approach, and the ratios to the batched read. Timings vary by machine; the
+ratios are the result. On a remote server every round trip also pays the network
+latency, so the gap there is wider than on this loopback.
 """
 
 from __future__ import annotations
@@ -27,12 +35,15 @@ import time
 import warnings
 from collections.abc import Callable
 
+import psycopg
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
+from mkdocs_dbschema.catalog.model import Table
 from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.catalog.reader import read_catalog
+from mkdocs_dbschema.catalog.samples import read_samples
 
 PER_TABLE_SQL = [
     "SELECT column_name, data_type, column_default, is_nullable FROM information_schema.columns "
@@ -73,25 +84,41 @@ def schema_sql(tables: int) -> str:
             f"CREATE TRIGGER t{i}_touch BEFORE UPDATE ON t{i} FOR EACH ROW EXECUTE FUNCTION touch();"
             f"COMMENT ON TABLE t{i} IS 'table {i}';"
         )
+        rows = (
+            "SELECT (SELECT tenant_id FROM tenants), 'ext-' || g, 'success', jsonb_build_object('n', g)"
+            " FROM generate_series(1, 20) g"
+        )
+        parts.append(f"INSERT INTO t{i} (tenant_id, external_id, sync_status, payload) {rows};")
+    parts.insert(2, "INSERT INTO tenants (name) VALUES ('Hotel');")
     return "\n".join(parts)
 
 
 def counted(engine: sa.Engine, work: Callable[[sa.Connection], object]) -> tuple[float, int]:
-    statements = 0
+    """Milliseconds and server round trips (every ReadyForQuery in libpq's trace ends one)."""
+    with engine.connect() as conn, tempfile.TemporaryFile() as trace:
+        conn.exec_driver_sql("SELECT 1")  # the dialect's own start-up queries are not counted
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        driver.pgconn.trace(trace.fileno())
+        started = time.perf_counter()
+        work(conn)
+        elapsed = time.perf_counter() - started
+        driver.pgconn.untrace()
+        trace.seek(0)
+        trips = trace.read().count(b"\tReadyForQuery\t")
+    return elapsed * 1000, trips
 
-    def count(*_: object) -> None:
-        nonlocal statements
-        statements += 1
 
-    with engine.connect() as conn:
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
-            started = time.perf_counter()
-            work(conn)
-            elapsed = time.perf_counter() - started
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
-    return elapsed * 1000, statements
+def compare(
+    engine: sa.Engine, n: int, approaches: dict[str, Callable[[sa.Connection], object]], repeat: int
+) -> None:
+    results = {}
+    for label, work in approaches.items():
+        runs = [counted(engine, work) for _ in range(repeat)]
+        results[label] = (statistics.median(ms for ms, _ in runs), runs[0][1])
+    base = results["batched"][0]
+    for label, (ms, trips) in results.items():
+        print(f"{n:>6} {label:<10} {trips:>11} {ms:>9.1f} {ms / base:>10.1f}")
 
 
 def main() -> None:
@@ -120,10 +147,21 @@ def main() -> None:
         )
         engine = create_engine(parse_url(uri), SessionSettings())
         print(f"PostgreSQL {engine.connect().dialect.server_version_info}, median of {args.repeat} runs\n")
-        print(f"{'tables':>6} {'approach':<10} {'statements':>10} {'ms':>9} {'x batched':>10}")
+        header = f"{'tables':>6} {'approach':<10} {'round trips':>11} {'ms':>9} {'x batched':>10}"
+        print("Catalog read\n" + header)
         for n in args.tables:
             names = [f"t{i}" for i in range(n)]
             refs = [TableRef(None, name) for name in names]
+
+            def multi(conn: sa.Connection, names: list[str] = names) -> None:
+                inspect = sa.inspect(conn)
+                inspect.get_multi_columns(filter_names=names)
+                inspect.get_multi_pk_constraint(filter_names=names)
+                inspect.get_multi_foreign_keys(filter_names=names)
+                inspect.get_multi_indexes(filter_names=names)
+                inspect.get_multi_unique_constraints(filter_names=names)
+                inspect.get_multi_check_constraints(filter_names=names)
+                inspect.get_multi_table_comment(filter_names=names)
 
             def inspector(conn: sa.Connection, names: list[str] = names) -> None:
                 inspect = sa.inspect(conn)
@@ -141,18 +179,36 @@ def main() -> None:
                     for query in PER_TABLE_SQL:
                         conn.execute(sa.text(query), {"t": name}).all()
 
-            approaches: dict[str, Callable[[sa.Connection], object]] = {
-                "batched": lambda conn, refs=refs: read_catalog(conn, refs),
-                "inspector": inspector,
-                "per-table": per_table,
-            }
-            results = {}
-            for label, work in approaches.items():
-                runs = [counted(engine, work) for _ in range(args.repeat)]
-                results[label] = (statistics.median(ms for ms, _ in runs), runs[0][1])
-            base = results["batched"][0]
-            for label, (ms, statements) in results.items():
-                print(f"{n:>6} {label:<10} {statements:>10} {ms:>9.1f} {ms / base:>10.1f}")
+            compare(
+                engine,
+                n,
+                {
+                    "batched": lambda conn, refs=refs: read_catalog(conn, refs),
+                    "multi": multi,
+                    "inspector": inspector,
+                    "per-table": per_table,
+                },
+                args.repeat,
+            )
+        print("\nSample rows, 5 per table\n" + header)
+        with engine.connect() as conn:
+            catalog = read_catalog(conn, [TableRef(None, f"t{i}") for i in range(max(args.tables))])
+        for n in args.tables:
+            wanted = [(catalog.tables[f"public.t{i}"], 5) for i in range(n)]
+
+            def samples_per_table(conn: sa.Connection, wanted: list[tuple[Table, int]] = wanted) -> None:
+                for one in wanted:
+                    read_samples(conn, [one], catalog.role)
+
+            compare(
+                engine,
+                n,
+                {
+                    "batched": lambda conn, wanted=wanted: read_samples(conn, wanted, catalog.role),
+                    "per-table": samples_per_table,
+                },
+                args.repeat,
+            )
         engine.dispose()
     finally:
         server.cleanup()
