@@ -409,3 +409,21 @@ def test_patterns_never_execute(make_db, tmp_path: Path) -> None:  # type: ignor
             assert conn.exec_driver_sql("SELECT last_value, is_called FROM seq").one() == (1, False)
     finally:
         engine.dispose()
+
+
+def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_app') THEN"
+        " CREATE ROLE dbschema_app NOLOGIN; END IF; END $$;"
+        "CREATE TABLE notes (id int PRIMARY KEY); ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+        "CREATE POLICY mine ON notes FOR SELECT TO dbschema_app USING (id > 0);"
+        "CREATE POLICY anyone ON notes FOR SELECT USING (id < 10);"
+    )
+    (finding,) = [
+        f
+        for f in advise(read(url, "notes"), AdvisorOptions())["public.notes"]
+        if f.advisor == "multiple_permissive_policies"
+    ]
+    assert finding.what == (
+        "role dbschema_app has 2 permissive SELECT policies (anyone, mine); anyone applies to every role (TO public)"
+    )

@@ -252,10 +252,14 @@ def multiple_permissive_policies(
         for role in targets:
             for command in commands:
                 applying[(role, command)].append(policy.name)
+    everyone = {p.name for p in table.policies if "public" in p.roles}
     for (role, command), names in sorted(applying.items()):
         if len(names) > 1:
+            through = sorted(everyone & set(names)) if role != "public" else []
+            verb = "applies" if len(through) == 1 else "apply"
+            note = f"; {', '.join(through)} {verb} to every role (TO public)" if through else ""
             yield (
-                f"role {role} has {len(names)} permissive {command} policies ({', '.join(names)})",
+                f"role {role} has {len(names)} permissive {command} policies ({', '.join(names)}){note}",
                 f"-- merge them into one policy whose USING ORs the conditions, then:\n"
                 f"DROP POLICY {quote_ident(names[-1])} ON {_qualified(table)};",
             )
