@@ -17,7 +17,7 @@ from mkdocs_dbschema.analysis.dependencies import Level, dependency_levels
 from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
 from mkdocs_dbschema.catalog.embedded import demo_schema
 from mkdocs_dbschema.catalog.plans import parametrize, plan_query
-from mkdocs_dbschema.render.cards import frequency
+from mkdocs_dbschema.render.cards import frequency, hit_ratio
 
 ADVISORS_SQL = Path(__file__).parent / "sql" / "advisors.sql"
 
@@ -163,6 +163,15 @@ def test_activity_statistics_and_scans_per_index(advisors_url: str) -> None:
     assert scans["clean_parent_idx"] >= 2
     assert clean.inserts == 1000 and clean.live_tuples == 1000
     assert clean.last_analyze is not None and clean.last_analyze.endswith("UTC")
+    # The script inserted and then read the table: its blocks passed through shared buffers.
+    assert clean.heap_hits is not None and clean.heap_hits + (clean.heap_reads or 0) > 0
+    assert clean.index_hits is not None and clean.index_hits > 0
+    assert (hit_ratio(None, None), hit_ratio(0, 0), hit_ratio(3, 1), hit_ratio(999, 1)) == (
+        "no reads yet",
+        "no reads yet",
+        "75.0%",
+        "99.9%",
+    )
     assert (frequency(0), frequency(99), frequency(100), frequency(9_999), frequency(10_000)) == (
         "Low",
         "Low",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import socket
 import threading
 import time
@@ -175,6 +176,7 @@ def test_activity_statistics_move_with_use(sections_url: str, tmp_path: Path) ->
     second = build(tmp_path / "b", {"index.md": "<< table: tenants >>\n"}, options)
     assert first.text() != second.text()  # the first build's sample read is a scan
     assert "Read Frequency: Low" in second.text()
+    assert re.search(r"Cache Hits: (\d+\.\d%|no reads yet) of table blocks", second.text())
 
 
 def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> None:

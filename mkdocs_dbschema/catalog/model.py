@@ -172,6 +172,10 @@ class Table:
     dead_tuples: int | None = None
     last_vacuum: str | None = None
     last_analyze: str | None = None
+    heap_hits: int | None = None  # pg_statio_all_tables: blocks found in shared buffers
+    heap_reads: int | None = None  # ... and read from outside them
+    index_hits: int | None = None
+    index_reads: int | None = None
 
     @property
     def primary_key(self) -> Constraint | None:

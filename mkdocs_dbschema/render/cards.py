@@ -55,6 +55,12 @@ def frequency(events: int) -> str:
     return "High" if events >= HIGH else "Medium" if events >= MEDIUM else "Low"
 
 
+def hit_ratio(hits: int | None, reads: int | None) -> str:
+    """The share of block requests shared buffers answered, as pg_statio counts them."""
+    total = (hits or 0) + (reads or 0)
+    return "no reads yet" if not total else f"{100 * (hits or 0) / total:.1f}%"
+
+
 def _cell_text(cell: Cell) -> Markup:
     if cell.text is None:
         return Markup("<em>NULL</em>")
@@ -119,6 +125,7 @@ class CardRenderer:
             activity_stats=options.activity_stats,
             cell_text=_cell_text,
             frequency=frequency,
+            hit_ratio=hit_ratio,
         )
 
     def _heading(self, depth: int) -> Markup:

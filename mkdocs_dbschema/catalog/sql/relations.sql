@@ -42,10 +42,16 @@ SELECT
     to_char(greatest(st.last_vacuum, st.last_autovacuum) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
         AS last_vacuum,
     to_char(greatest(st.last_analyze, st.last_autoanalyze) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
-        AS last_analyze
+        AS last_analyze,
+    -- Buffer cache: blocks found in shared buffers vs read from disk (or the OS cache).
+    io.heap_blks_hit AS heap_hits,
+    io.heap_blks_read AS heap_reads,
+    io.idx_blks_hit AS index_hits,
+    io.idx_blks_read AS index_reads
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables AS st ON st.relid = c.oid
+LEFT JOIN pg_statio_all_tables AS io ON io.relid = c.oid
 CROSS JOIN LATERAL (
     -- Sizes of the relation, or of every member of its partition tree.
     SELECT
