@@ -36,6 +36,9 @@ class RedactionConfig(base.Config):
 class AdvisorsConfig(base.Config):
     # Schemas reachable through an API (PostgREST/Supabase): tables there need RLS.
     exposed_schemas = c.ListOfItems(c.Type(str), default=["public"])
+    # Server-side roles trusted with every row (Supabase's service_role): their
+    # always-true policies are by design.
+    trusted_roles = c.ListOfItems(c.Type(str), default=["service_role"])
     # Advisors to switch off, by name, and tables (fnmatch patterns) to leave out.
     disable = c.ListOfItems(c.Type(str), default=[])
     exclude = c.ListOfItems(c.Type(str), default=[])

@@ -89,6 +89,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             )
         self.advisor_options = AdvisorOptions(
             exposed_schemas=tuple(advisors.exposed_schemas),
+            trusted_roles=tuple(advisors.trusted_roles),
             disabled=frozenset(advisors.disable),
             excluded=tuple(advisors.exclude),
         )

@@ -115,6 +115,9 @@ def test_advisor_details(advisors_url: str) -> None:
     by_name = {f.advisor: f for fs in advise(catalog, AdvisorOptions()).values() for f in fs}
     assert by_name["unindexed_foreign_key"].remediation == "CREATE INDEX ON public.fk_unindexed (parent_id);"
     assert by_name["duplicate_index"].what == "indexes dup_idx_a and dup_idx_b are identical"
+    # Both twins are unscanned, yet only duplicate_index speaks: drop one, not both.
+    dup = advise(catalog, AdvisorOptions())["public.dup_idx"]
+    assert "unused_index" not in {f.advisor for f in dup}
     assert (
         by_name["auth_rls_initplan"].what == "policy per_row_tenant calls current_setting() per row in USING"
     )
@@ -151,6 +154,11 @@ def test_advisors_page_and_card_section(advisors_url: str, tmp_path: Path) -> No
     assert "DROP INDEX CONCURRENTLY public.dup_idx_b;" in card
     assert "Advisors: no findings." in clean
     assert "duplicate_index" in page_part and "missing_comment" not in text
+    # The page: a summary, then one section per advisor listing its tables and fixes.
+    article = result.article()
+    assert '<h2 id="summary">' in article and '<h2 id="warn-duplicate_index">' in article
+    assert "dup_idx: indexes dup_idx_a and dup_idx_b are identical" in page_part
+    assert page_part.count("DROP INDEX CONCURRENTLY public.dup_idx_b;") == 1
     bad = build(
         tmp_path / "bad", {"index.md": page}, {"dsn": advisors_url, "advisors": {"disable": ["nope"]}}
     )
@@ -305,6 +313,9 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_edge_reader') THEN
         CREATE ROLE dbschema_edge_reader NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_edge_worker') THEN
+        CREATE ROLE dbschema_edge_worker NOLOGIN;
+    END IF;
 END $$;
 CREATE SCHEMA auth;
 CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
@@ -323,6 +334,9 @@ CREATE POLICY wrapped ON teamdocs FOR SELECT TO dbschema_edge_reader USING (EXIS
     SELECT 1 FROM members m WHERE m.team = teamdocs.team AND m.user_id = (SELECT auth.uid())));
 CREATE POLICY narrows ON teamdocs AS RESTRICTIVE FOR UPDATE TO dbschema_edge_reader USING (true);
 CREATE POLICY anyone_inserts ON teamdocs FOR INSERT TO dbschema_edge_reader WITH CHECK (true);
+CREATE POLICY anyone_deletes ON teamdocs FOR DELETE TO dbschema_edge_reader USING (1 = 1);
+-- The trusted server role may reach every row by design.
+CREATE POLICY worker_all ON teamdocs FOR ALL TO dbschema_edge_worker USING (true) WITH CHECK (true);
 -- A built-in trigger function is not the user's to fix.
 CREATE TRIGGER quiet BEFORE UPDATE ON teamdocs FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
 -- A unique NOT NULL id: promote it instead of adding a second id column.
@@ -335,7 +349,9 @@ CREATE INDEX child_a ON child (a);
 
 def test_advisor_edge_cases(make_db) -> None:  # type: ignore[no-untyped-def]
     url = make_db(EDGE_CASES)
-    findings = advise(read(url, "kw", "teamdocs", "nopk", "child"), AdvisorOptions())
+    findings = advise(
+        read(url, "kw", "teamdocs", "nopk", "child"), AdvisorOptions(trusted_roles=("dbschema_edge_worker",))
+    )
     by_table = {key: {(f.advisor, f.what): f for f in fs} for key, fs in findings.items()}
     kw = {advisor: f for (advisor, _), f in by_table["public.kw"].items()}
     assert kw["duplicate_index"].what == "indexes kw_v2 and select are identical"
@@ -346,9 +362,15 @@ def test_advisor_edge_cases(make_db) -> None:  # type: ignore[no-untyped-def]
     assert "m.user_id = (SELECT auth.uid())" in initplan[0].remediation
     always = [f for (advisor, _), f in teamdocs.items() if advisor == "rls_policy_always_true"]
     assert [f.what for f in always] == [
-        "policy anyone_inserts lets dbschema_edge_reader INSERT any row (condition true)"
+        "policy anyone_deletes lets dbschema_edge_reader DELETE any row (condition true)",
+        "policy anyone_inserts lets dbschema_edge_reader INSERT any row (condition true)",
     ]
-    assert "WITH CHECK (false" in always[0].remediation and "USING" not in always[0].remediation
+    assert "USING (false" in always[0].remediation and "WITH CHECK" not in always[0].remediation
+    assert "WITH CHECK (false" in always[1].remediation and "USING" not in always[1].remediation
+    untrusted = advise(read(url, "teamdocs"), AdvisorOptions(trusted_roles=()))["public.teamdocs"]
+    assert "policy worker_all lets dbschema_edge_worker ALL any row (condition true)" in {
+        f.what for f in untrusted
+    }
     assert "function_search_path_mutable" not in {advisor for advisor, _ in teamdocs}
     nopk = {advisor: f for (advisor, _), f in by_table["public.nopk"].items()}
     assert nopk["no_primary_key"].remediation == "ALTER TABLE public.nopk ADD PRIMARY KEY (id);"

@@ -108,6 +108,7 @@ class Advisor:
 @dataclass(frozen=True)
 class AdvisorOptions:
     exposed_schemas: Sequence[str] = ("public",)
+    trusted_roles: Sequence[str] = ("service_role",)
     disabled: frozenset[str] = frozenset()
     excluded: Sequence[str] = ()  # table name patterns
 
@@ -193,14 +194,21 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         # Deletes and key updates in the referenced table use it without counting as scans.
         if any(_covers(index, fk.columns) for fk in table.foreign_keys):
             continue
+        # An index with an identical twin is duplicate_index's finding: drop one, not both.
+        if sum(_shape(other) == _shape(index) for other in table.indexes) > 1:
+            continue
         yield f"index {index.name} has not been scanned {since}", _drop_index(table, index)
+
+
+def _shape(index: Index) -> str:
+    """The definition without the index name: equal for identical indexes."""
+    return _INDEX_NAME.sub(r"\1ON ", index.definition, count=1)
 
 
 def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
     seen: dict[str, Index] = {}
     for index in table.indexes:
-        shape = _INDEX_NAME.sub(r"\1ON ", index.definition, count=1)
-        first = seen.setdefault(shape, index)
+        first = seen.setdefault(_shape(index), index)
         if first is not index:
             # Drop the one no constraint needs; a constraint's index goes with the constraint.
             extra = index if index.constraint is None or first.constraint is not None else first
@@ -280,17 +288,25 @@ def per_row_policy_calls(
                 )
 
 
+def _always_true(expression: str | None) -> bool:
+    return expression is not None and re.sub(r"[\s()]", "", expression).lower() in ("true", "1=1")
+
+
 def always_true_write_policies(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
+    if not table.rls_enabled:  # unenforced policies are policy_exists_rls_disabled's finding
+        return
+    trusted = {quote_ident(role) for role in options.trusted_roles}
     for policy in table.policies:
         # A restrictive policy only narrows what permissive ones grant: true narrows nothing.
-        if policy.command == "SELECT" or not policy.permissive:
+        # SELECT ... USING (true) is the usual way to publish rows.
+        if policy.command == "SELECT" or not policy.permissive or set(policy.roles) <= trusted:
             continue
         clauses = [
             clause
             for clause, expression in (("USING", policy.using), ("WITH CHECK", policy.check))
-            if expression == "true"
+            if _always_true(expression)
         ]
         if clauses:
             condition = _row_condition(table)

@@ -170,8 +170,13 @@ class CardRenderer:
         )
 
     def advisors(self, findings: Sequence[Finding]) -> str:
-        ordered = sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table))
-        return self.env.get_template("advisors.md.j2").render(findings=ordered)
+        """Findings grouped by advisor, most severe first: (name, level, why, findings)."""
+        groups: dict[str, list[Finding]] = {}
+        for finding in sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table)):
+            groups.setdefault(finding.advisor, []).append(finding)
+        return self.env.get_template("advisors.md.j2").render(
+            groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()]
+        )
 
     def plan(self, plan: QueryPlan) -> str:
         return self.env.get_template("plan.md.j2").render(plan=plan)
