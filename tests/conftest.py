@@ -23,8 +23,9 @@ from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, p
 from mkdocs_dbschema.catalog.names import parse_table_name
 from mkdocs_dbschema.catalog.reader import read_catalog
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-FIXTURES = SHARED / "fixtures"
+# Copies of shared/fixtures (real-world schemas, each with its licence) and of the
+# user's plan, kept as they are so a fresh clone tests with nothing beside it.
+FIXTURES = Path(__file__).parent / "fixtures"
 SECTIONS = Path(__file__).parent / "sql" / "sections.sql"  # one table per card feature
 SERVERS = ["embedded"] + (["external"] if os.environ.get("DBSCHEMA_TEST_DSN") else [])
 _names = itertools.count()

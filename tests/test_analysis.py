@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import SHARED, Server, read
+from conftest import FIXTURES, Server, read
 from sites import build
 
 from mkdocs_dbschema.analysis.advisors import ADVISOR_NAMES, AdvisorOptions, advise
@@ -200,7 +200,7 @@ def _plan_patterns_from(markdown: str) -> list[str]:
 
 
 def test_every_query_pattern_of_the_plan_plans_on_the_demo_schema(server: Server) -> None:
-    plan_text = (SHARED / "spec" / "integration-tables-plan.md").read_text()
+    plan_text = (FIXTURES / "integration-tables-plan.md").read_text()
     patterns = _plan_patterns_from(plan_text)
     assert len(patterns) == 9  # three per platform in the plan's TASK 5.3
     url = server.create_database(files=(demo_schema(),))
