@@ -50,6 +50,9 @@ class DbSchemaConfig(base.Config):
     dsn = c.Optional(c.Type(str))
     # SQL files or globs for the embedded server, applied in order. Empty: the demo schema.
     embedded_sql = c.ListOfItems(c.Type(str), default=[])
+    # false: never start the embedded server; a build without a DSN stops instead of
+    # documenting the demo (for CI, where a missing secret must not go unnoticed).
+    embedded = c.Type(bool, default=True)
     # search_path for resolving unqualified names; unset: the role's default.
     search_path = c.Optional(c.Type(str))
     connect_timeout = Whole(1, 600, default=5)  # seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from .catalog.connection import (
     display_url,
     parse_url,
 )
-from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files
+from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
@@ -52,11 +53,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.findings: dict[str, list[Finding]] = {}
         self.plans: dict[str, QueryPlan] = {}  # query pattern → its plan, for this build
         self.url: str | None = None
+        self.dsn: str | None = None
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        _stop_cleanly_on_termination()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         base = Path(config.config_file_path or ".").resolve().parent
@@ -87,11 +90,23 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             raise PluginError(
                 f"dbschema: advisors.disable: unknown advisor(s) {', '.join(unknown)} (known: {known})"
             )
+        self.dsn = self.config.dsn or os.environ.get("DBSCHEMA_DSN")
+        if self.dsn:
+            try:
+                parse_url(self.dsn)  # a malformed URL stops the build before any page is read
+            except DatabaseError as error:
+                raise PluginError(f"dbschema: {error}") from None
+        elif not self.config.embedded:
+            raise PluginError(
+                "dbschema: no dsn and no DBSCHEMA_DSN, and embedded: false forbids the embedded server"
+            )
         self.advisor_options = AdvisorOptions(
             exposed_schemas=tuple(advisors.exposed_schemas),
             trusted_roles=tuple(advisors.trusted_roles),
             disabled=frozenset(advisors.disable),
             excluded=tuple(advisors.exclude),
+            # A fresh embedded server has scanned nothing: "unused" would mean nothing there.
+            activity=self.config.activity_stats and bool(self.dsn),
         )
         if not redaction.enabled:
             self.redactor = None
@@ -103,9 +118,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     # -- reading -----------------------------------------------------------------
 
     def _database_url(self) -> str:
-        dsn = self.config.dsn or os.environ.get("DBSCHEMA_DSN")
-        if dsn:
-            return dsn
+        if self.dsn:
+            return self.dsn
         patterns = self.config.embedded_sql
         try:
             files = expand_sql_files(patterns, self.base) if patterns else [demo_schema()]
@@ -140,7 +154,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             raise PluginError(f"dbschema: {error}") from None
         if self.url != display_url(url):
             self.url = display_url(url)
-            source = "embedded " if not (self.config.dsn or os.environ.get("DBSCHEMA_DSN")) else ""
+            source = "" if self.dsn else "embedded "
             log.info("documenting %s%s (PostgreSQL %s)", source, self.url, catalog.server_version)
         return catalog
 
@@ -263,11 +277,26 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.embedded.stop()
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
-        if not (self.config.dsn or os.environ.get("DBSCHEMA_DSN")):
-            for pattern in self.config.embedded_sql:
-                for path in expand_sql_files([pattern], self.base):
-                    server.watch(str(path))
+        if not self.dsn:
+            # Folders, not files: a migration added while serving triggers a rebuild too.
+            for folder in sql_folders(self.config.embedded_sql, self.base):
+                server.watch(str(folder))
         return server
+
+
+def _stop_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP (CI cancelling a job, a closed terminal) end the process like
+    Ctrl-C, so the embedded server is stopped and its folder removed on the way out."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(signum) is signal.SIG_DFL:  # never replace someone else's handler
+                signal.signal(signum, interrupt)
+        except ValueError:  # not the main thread: leave signals alone
+            return
 
 
 def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef | str:

@@ -458,3 +458,14 @@ def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: igno
     assert finding.what == (
         "role dbschema_app has 2 permissive SELECT policies (anyone, mine); anyone applies to every role (TO public)"
     )
+
+
+def test_unused_index_speaks_only_with_activity_statistics(advisors_url: str, tmp_path: Path) -> None:
+    catalog = read(advisors_url, "unused_idx")
+    assert "unused_index" not in {
+        f.advisor for f in advise(catalog, AdvisorOptions(activity=False))["public.unused_idx"]
+    }
+    page = {"index.md": "<< table: unused_idx >>\n"}
+    quiet = build(tmp_path / "quiet", page, {"dsn": advisors_url, "samples": 0})  # activity_stats off
+    loud = build(tmp_path / "loud", page, {"dsn": advisors_url, "samples": 0, "activity_stats": True})
+    assert "unused_index" not in quiet.text() and "INFO · unused_index: index unused_idx_v" in loud.text()

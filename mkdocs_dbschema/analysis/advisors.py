@@ -109,6 +109,7 @@ class Advisor:
 class AdvisorOptions:
     exposed_schemas: Sequence[str] = ("public",)
     trusted_roles: Sequence[str] = ("service_role",)
+    activity: bool = True  # scan counts mean something: unused_index may speak
     disabled: frozenset[str] = frozenset()
     excluded: Sequence[str] = ()  # table name patterns
 
@@ -183,6 +184,8 @@ def _drop_index(table: Table, index: Index) -> str:
 
 
 def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    if not options.activity:
+        return
     since = (
         f"since statistics were reset ({catalog.stats_since})"
         if catalog.stats_since

