@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<body>.*)>>[ \t]*$")
-_KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?::(?P<rest>.*))?$", re.S)
+_KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?:(?P<sep>[:|])(?P<rest>.*))?$", re.S)
 _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _CONTAINER = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?\+?|===\+?[ \t]|/// )")
 
@@ -77,20 +77,32 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _unquoted(text: str) -> str:
+    """`text` with the inside of every double-quoted identifier blanked out."""
+    return "".join(piece if i % 2 == 0 else " " * len(piece) for i, piece in enumerate(text.split('"')))
+
+
 def parse_directive(body: str) -> tuple[str, str, dict[str, str]]:
-    """`kind: argument | key: value | ...` → (kind, argument, options)."""
+    """`kind: argument | key: value | ...` or `kind | key: value` → (kind, argument, options)."""
+    if re.search(r">>.*<<", _unquoted(body)):
+        raise DirectiveError("one directive per line: put each `<< ... >>` on a line of its own")
     match = _KIND.match(body)
     if not match:
         raise DirectiveError("expected `<< kind: argument >>`")
     kind = match["kind"].lower()
     pieces = _split_unquoted(match["rest"] or "", "|")
+    if match["sep"] == "|":  # `<< kind | option: value >>`: options, no argument
+        pieces.insert(0, "")
     argument = pieces[0].strip()
     options: dict[str, str] = {}
     for piece in pieces[1:]:
         key, colon, value = piece.partition(":")
         if not colon or not key.strip():
             raise DirectiveError(f"option {piece.strip()!r} is not `name: value`")
-        options[key.strip().lower()] = value.strip()
+        name = key.strip().lower()
+        if name in options:
+            raise DirectiveError(f"option {name!r} given twice")
+        options[name] = value.strip()
     return kind, argument, options
 
 

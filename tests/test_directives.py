@@ -139,3 +139,36 @@ def test_cards_start_where_their_container_content_starts() -> None:
 def test_commented_out_directives_stay_comments() -> None:
     page = "<!--\n<< table: hidden >>\n-->\n<!-- << table: inline >> -->\n<< table: shown >>\n"
     assert kinds_and_args(page) == [("table", "shown")]
+
+
+def malformed(markdown: str) -> list[tuple[int, str, str]]:
+    return [(d.line, d.source, d.reason) for d in directives.find(markdown) if isinstance(d, Malformed)]
+
+
+def test_two_directives_on_one_line_are_one_malformed_line() -> None:
+    (bad,) = directives.find("<< table: city >> << table: country >>")
+    assert isinstance(bad, Malformed) and "one directive per line" in bad.reason
+    assert bad.source == "<< table: city >> << table: country >>"
+    # `>> <<` inside a quoted identifier is part of the name.
+    (quoted,) = directives.find('<< table: "a >> << b" >>')
+    assert isinstance(quoted, Directive) and quoted.argument == '"a >> << b"'
+
+
+def test_kind_with_options_and_no_argument() -> None:
+    (advisors,) = directives.find("<< advisors | level: ERROR >>")
+    assert isinstance(advisors, Directive)
+    assert (advisors.kind, advisors.argument, advisors.options) == ("advisors", "", {"level": "ERROR"})
+    (table,) = directives.find("<< table | samples: 2 >>")
+    assert isinstance(table, Directive) and (table.argument, table.options) == ("", {"samples": "2"})
+    (order,) = directives.find("<< migration-order >>")
+    assert isinstance(order, Directive) and (order.kind, order.argument, order.options) == (
+        "migration-order",
+        "",
+        {},
+    )
+
+
+def test_an_option_given_twice_is_malformed() -> None:
+    assert malformed("<< table: x | samples: 1 | Samples: 3 >>") == [
+        (1, "<< table: x | samples: 1 | Samples: 3 >>", "option 'samples' given twice")
+    ]
