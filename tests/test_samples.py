@@ -430,3 +430,21 @@ def test_read_errors_raised_with_data_are_redacted_on_the_card(raising_site) -> 
 def test_read_errors_raised_with_data_are_redacted_in_the_log(raising_site) -> None:  # type: ignore[no-untyped-def]
     assert "sample rows of checked_guests: rows could not be read" in raising_site.log
     assert "AUDraise" not in raising_site.log and "555-2679" not in raising_site.log
+
+
+def test_big_tables_without_a_key_are_never_sorted_whole(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE big_log (at int, note text);"
+        "INSERT INTO big_log SELECT g, 'n' || g FROM generate_series(1, 20000) g;"
+        "CREATE TABLE keyed (code text NOT NULL UNIQUE, n int);"
+        "INSERT INTO keyed SELECT 'c' || g, g FROM generate_series(1, 20000) g;"
+    )
+    page = {"index.md": "<< table: big_log | samples: 3 >>\n\n<< table: keyed | samples: 3 >>\n"}
+    first = build(tmp_path / "a", page, {"dsn": url}, strict=True)
+    second = build(tmp_path / "b", page, {"dsn": url}, strict=True)
+    assert first.returncode == 0, first.log
+    big, keyed = first.text().split("Purpose:")[1:]
+    assert "storage order" in big and "SELECT * FROM big_log LIMIT 3;" in big
+    assert "1n1" in big.replace("\n", "")  # the first rows as stored
+    assert "SELECT * FROM keyed ORDER BY code LIMIT 3;" in keyed  # a unique NOT NULL key orders
+    assert first.page() == second.page()

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from ..catalog.model import Table
-from ..catalog.samples import RawSample
+from ..catalog.samples import RawSample, sample_order
 
 REDACTED = "[REDACTED]"
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -527,7 +527,7 @@ class Sample:
     hidden: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str | None
-    order: tuple[str, ...]  # the columns rows are ordered by; empty: all, as text
+    order: tuple[str, ...] | None  # the columns rows are ordered by; (): all, as text; None: storage
     limit: int
 
     @property
@@ -564,8 +564,7 @@ def redact_sample(
                 text = text[:max_length]
             cells.append(Cell(text, tuple(sorted(result.rules)), cut))
         rows.append(tuple(cells))
-    primary = table.primary_key
-    order = tuple(primary.columns) if primary is not None and set(primary.columns) <= set(raw.columns) else ()
+    order = sample_order(table)
     # A read error may quote the data (a function raising 'bad row for guest %'): it gets
     # the value rules like any cell.
     note = raw.note if redactor is None or raw.note is None else redactor.text(raw.note)

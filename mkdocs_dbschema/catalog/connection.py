@@ -74,6 +74,8 @@ def create_engine(url: URL, settings: SessionSettings) -> Engine:
         f"statement_timeout={int(settings.statement_timeout)}",
         f"lock_timeout={int(settings.lock_timeout)}",
         "idle_in_transaction_session_timeout=60000",
+        # Every scan starts at the table's first block: sample rows in storage order repeat.
+        "synchronize_seqscans=off",
     ]
     if settings.search_path:
         options.append("search_path=" + settings.search_path)

@@ -49,38 +49,64 @@ def _unreadable(table: Table, role: str) -> RawSample | None:
     return None
 
 
+# Up to this many rows (by the planner's estimate), a table without a key is sorted by
+# every column; above it, or never analyzed, sorting the whole table for five rows costs
+# too much, and storage order is used.
+SORT_LIMIT = 10_000
+
+
+def sample_order(table: Table) -> tuple[str, ...] | None:
+    """The columns sample rows are ordered by: the primary key, else a unique key over NOT
+    NULL columns; `()`: every column's text (small tables); None: storage order."""
+    readable = {c.name for c in table.columns if c.readable}
+    primary = table.primary_key
+    if primary is not None and set(primary.columns) <= readable:
+        return primary.columns
+    not_null = {c.name for c in table.columns if not c.nullable} & readable
+    for index in table.indexes:
+        usable = index.unique and index.valid and not index.partial and not index.expression
+        if usable and index.columns and set(index.columns) <= not_null:
+            return index.columns
+    # A view has no row count to judge by; statement_timeout bounds its sort.
+    if table.kind == "view" or (table.row_estimate is not None and table.row_estimate <= SORT_LIMIT):
+        return ()
+    return None
+
+
 def _rows_query(table: Table, limit: int) -> sql.Composed:
     """One JSON array of the first `limit` rows, each an array of column texts.
 
-    Ordered by the primary key in its own type (10 after 2); without a readable key, by
-    every column's text (any type has a text form; not every type can be sorted). The
-    aggregate orders again by the same keys, so the rows keep that order exactly.
+    Keys sort in their own type (10 after 2); every column sorts by its text (any type
+    has one; not every type can be sorted). The aggregate orders again by the same
+    keys, so the rows keep that order exactly.
     """
     readable = [c.name for c in table.columns if c.readable]
     values = [sql.Identifier(f"v{i}") for i in range(len(readable))]
-    primary = table.primary_key
     selected = [
         sql.SQL("{}::text AS {}").format(sql.Identifier(c), v) for c, v in zip(readable, values, strict=True)
     ]
-    if primary is not None and set(primary.columns) <= set(readable):
-        keys = [sql.Identifier(f"k{i}") for i in range(len(primary.columns))]
+    order = sample_order(table)
+    keys: list[sql.Identifier] = []
+    if order:
+        keys = [sql.Identifier(f"k{i}") for i in range(len(order))]
         selected += [
             sql.SQL("{}.{} AS {}").format(sql.Identifier(table.schema, table.name), sql.Identifier(c), k)
-            for c, k in zip(primary.columns, keys, strict=True)
+            for c, k in zip(order, keys, strict=True)
         ]
-        inner_order, outer_order = keys, keys
-    else:
-        inner_order, outer_order = values, values
+    elif order == ():
+        keys = values
+    # Storage order (no keys): the scan's own order, kept stable by the session's
+    # synchronize_seqscans = off (see connection.py).
+    by = sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(keys)) if keys else sql.SQL("")
     # Identifiers are quoted by psycopg; nothing from a page or the catalog is spliced in as text.
     return sql.SQL(
-        "SELECT json_agg(to_json(ARRAY[{values}]) ORDER BY {outer_order}) FROM "
-        "(SELECT {selected} FROM {table} ORDER BY {inner_order} LIMIT {limit}) AS sample"
+        "SELECT json_agg(to_json(ARRAY[{values}]){by}) FROM "
+        "(SELECT {selected} FROM {table}{by} LIMIT {limit}) AS sample"
     ).format(
         values=sql.SQL(", ").join(values),
-        outer_order=sql.SQL(", ").join(outer_order),
+        by=by,
         selected=sql.SQL(", ").join(selected),
         table=sql.Identifier(table.schema, table.name),
-        inner_order=sql.SQL(", ").join(inner_order),
         limit=sql.Literal(limit),
     )
 

@@ -102,11 +102,17 @@ def sample_sql(sample: Sample, table: Table, redacted: bool) -> str:
     if not sample.columns:  # nothing to select: say so rather than print a broken statement
         reason = "the role may read none of its columns" if sample.hidden else "the table has no columns"
         return f"-- no rows read from {table.display}: {reason}"
-    order = ", ".join(quote_ident(c) for c in sample.order) or ", ".join(
-        str(i) for i in range(1, len(sample.columns) + 1)
-    )
+    rows = "1 row" if sample.limit == 1 else f"{sample.limit} rows"
+    lines = [f"-- up to {rows}, {state}"]
+    if sample.order is None:
+        lines.append("-- no key and too many rows to sort: the first rows in storage order")
+        order = ""
+    elif sample.order:
+        order = " ORDER BY " + ", ".join(quote_ident(c) for c in sample.order)
+    else:
+        lines.append("-- no key: ordered by every column's text")
+        order = " ORDER BY " + ", ".join(str(i) for i in range(1, len(sample.columns) + 1))
     columns = "*" if not sample.hidden else ", ".join(quote_ident(c) for c in sample.columns)
-    return (
-        f"-- up to {sample.limit} rows, {state}\n"
-        f"SELECT {columns} FROM {table.display} ORDER BY {order} LIMIT {sample.limit};"
-    )
+    # Shown on the page, never executed: samples.py composes the query it runs.
+    lines.append(f"SELECT {columns} FROM {table.display}{order} LIMIT {sample.limit};")  # noqa: S608
+    return "\n".join(lines)
