@@ -2,8 +2,12 @@
 
 A directive stands on a line of its own. Lines inside fenced code (``` or ~~~
 of any length) and indented code blocks are never directives, so a page can
-show the syntax literally. Directives nested in list items, admonitions or
-tabs keep their indentation, and so does the card that replaces them.
+show the syntax literally. Directives nested in list items, admonitions, tabs
+or block quotes keep their place, and so does the card that replaces them.
+
+Directive-looking text of a known kind that does not stand on a line of its own
+(in a sentence, a table cell, a list marker's line) is reported as malformed,
+unless it is inside an inline code span, which is how pages show the syntax.
 """
 
 from __future__ import annotations
@@ -12,10 +16,22 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+KINDS = ("table", "migration-order", "advisors")
+
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<body>.*)>>[ \t]*$")
 _KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?:(?P<sep>[:|])(?P<rest>.*))?$", re.S)
 _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _CONTAINER = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?\+?|===\+?[ \t]|/// )")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+$")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+_QUOTE = re.compile(r"^[ \t]*>[ ]?")  # one block quote marker, as Python-Markdown strips it
+# A directive of a known kind written inside other text (not preceded by a backslash).
+_INLINE = re.compile(
+    r"(?<!\\)<<[ \t]*(?:" + "|".join(KINDS) + r")[ \t]*(?:[:|][^\n]*?)?>>",
+    re.IGNORECASE,
+)
+_BACKTICKS = re.compile(r"(?<!\\)`+")
+_INLINE_COMMENT = re.compile(r"<!--.*?-->")
 
 
 class DirectiveError(ValueError):
@@ -29,7 +45,7 @@ class Directive:
     options: dict[str, str] = field(default_factory=dict)
     source: str = ""  # the directive as written, for messages
     line: int = 0  # 1-based
-    indent: str = ""
+    indent: str = ""  # put before every line of the card: spaces, and `> ` in a block quote
 
     def __hash__(self) -> int:
         return hash((self.kind, self.argument, self.source, self.line))
@@ -41,6 +57,9 @@ class Malformed:
     line: int
     indent: str
     reason: str
+    # Written inside other text: the line stays as written, and what replaces the
+    # directive goes after the paragraph, table or list that holds it.
+    inline: bool = False
 
 
 EXPLAIN_MARKER = "-- explain"
@@ -110,10 +129,48 @@ def _indent_width(indent: str) -> int:
     return len(indent.expandtabs(4))
 
 
+def _blank_code_spans(line: str) -> str:
+    """`line` with inline code spans and inline HTML comments blanked out.
+
+    A run of backticks opens a span that the next run of the same length closes;
+    a run that nothing closes is literal text, as in CommonMark.
+    """
+    line = _INLINE_COMMENT.sub(lambda m: " " * len(m.group()), line)
+    out, pos = [], 0
+    while (opening := _BACKTICKS.search(line, pos)) is not None:
+        ticks = opening.group()
+        closing = next(
+            (m for m in re.finditer("`+", line[opening.end() :]) if m.group() == ticks),
+            None,
+        )
+        if closing is None:
+            out.append(line[pos : opening.end()])
+            pos = opening.end()
+            continue
+        end = opening.end() + closing.end()
+        out.append(line[pos : opening.start()] + " " * (end - opening.start()))
+        pos = end
+    return "".join(out) + line[pos:]
+
+
+def _inline_directives(text: str, number: int, indent: str) -> list[Malformed]:
+    if "<<" not in text:
+        return []
+    visible = _blank_code_spans(text)
+    before_list_item = _LIST_ITEM.match(visible[: visible.find("<<")]) if "<<" in visible else None
+    reason = "a directive must stand on a line of its own"
+    if before_list_item:
+        reason += " (in a list item, put it on a line of its own, indented like the item's text)"
+    return [
+        Malformed(text[m.start() : m.end()], number, indent, reason, inline=True)
+        for m in _INLINE.finditer(visible)
+    ]
+
+
 Found = Directive | Malformed | QueryPattern
 
 
-def _query_pattern(opening: int, indent: str, info: str, body: list[str]) -> QueryPattern | None:
+def _query_pattern(opening: int, indent: str, info: str, body: list[str], prefix: str) -> QueryPattern | None:
     if not info.strip().lower().startswith("sql"):
         return None
     for offset, text in enumerate(body):
@@ -124,76 +181,144 @@ def _query_pattern(opening: int, indent: str, info: str, body: list[str]) -> Que
         query = "\n".join(
             line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body[offset + 1 :]
         )
-        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, indent)
+        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, prefix + indent)
     return None
 
 
-def scan(markdown: str) -> Iterator[tuple[int, str, Found | None]]:
+@dataclass
+class _Context:
+    """What the scanner knows at one block quote depth (0: outside any quote)."""
+
+    containers: list[int] = field(default_factory=list)  # content indents of open list items etc.
+    previous_blank: bool = True
+    in_indented_code: bool = False
+
+
+def _strip_quotes(line: str, depth: int) -> str | None:
+    """`line` without its first `depth` quote markers; None if it has fewer."""
+    for _ in range(depth):
+        marker = _QUOTE.match(line)
+        if marker is None:
+            return None
+        line = line[marker.end() :]
+    return line
+
+
+def scan(markdown: str) -> Iterator[tuple[int, str | None, Found | None]]:
     """Yield (line number, line, what it holds) for every line of the page.
 
-    A query pattern is reported on the line of its closing fence.
+    A query pattern is reported on the line of its closing fence. A directive
+    written inside other text is reported, with line None, after the block that
+    holds it (before the next blank line, heading, fence, comment or directive).
     """
     fence: str | None = None
-    fence_start = 0
-    fence_indent = fence_info = ""
+    fence_start = fence_depth = 0
+    fence_indent = fence_info = fence_prefix = ""
     fence_body: list[str] = []
-    containers: list[int] = []  # content indents of open list items / admonitions / tabs
-    previous_blank = True
-    in_indented_code = in_comment = False
+    contexts = [_Context()]
+    in_comment = False
+    pending: list[Malformed] = []
+    pending_depth = 0
     for number, line in enumerate(markdown.split("\n"), start=1):
         if in_comment:  # a commented-out directive stays commented out
             in_comment = "-->" not in line
             yield number, line, None
             continue
         if fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(fence) and stripped == fence[0] * len(stripped):
+            content = _strip_quotes(line, fence_depth)
+            if content is None:  # the block quote ended, and the fence inside it with it
                 fence = None
-                yield number, line, _query_pattern(fence_start, fence_indent, fence_info, fence_body)
             else:
-                fence_body.append(line)
-                yield number, line, None
-            continue
-        if not line.strip():
-            previous_blank = True
+                stripped = content.strip()
+                if stripped.startswith(fence) and stripped == fence[0] * len(stripped):
+                    fence = None
+                    pattern = _query_pattern(fence_start, fence_indent, fence_info, fence_body, fence_prefix)
+                    yield number, line, pattern
+                else:
+                    fence_body.append(content)
+                    yield number, line, None
+                continue
+        # Peel block quote markers off from the outside in; each depth has its own
+        # containers, and indented code at any depth keeps the rest of the line literal.
+        depth, text, prefix, code = 0, line, "", False
+        width = base = 0
+        while text.strip():
+            ctx = contexts[depth]
+            width = _indent_width(text[: len(text) - len(text.lstrip())])
+            while ctx.containers and width < ctx.containers[-1]:
+                ctx.containers.pop()
+            base = ctx.containers[-1] if ctx.containers else 0
+            if width >= base + 4 and (ctx.previous_blank or ctx.in_indented_code):
+                code = True
+                break
+            marker = _QUOTE.match(text)
+            if marker is None:
+                break
+            ctx.previous_blank = ctx.in_indented_code = False
+            prefix += " " * base + "> "
+            text = text[marker.end() :]
+            depth += 1
+            if len(contexts) == depth:
+                contexts.append(_Context())
+        del contexts[depth + 1 :]
+        ctx = contexts[depth]
+        blank = not text.strip()
+        starts_block = (
+            blank
+            or code
+            or depth < pending_depth
+            or _FENCE_OPEN.match(text) is not None
+            or text.lstrip().startswith("<!--")
+            or _HEADING.match(text) is not None
+            or _DIRECTIVE.match(text) is not None
+        )
+        if pending and starts_block:
+            for malformed in pending:
+                yield malformed.line, None, malformed
+            pending = []
+        if blank:
+            ctx.previous_blank = True
             yield number, line, None
             continue
-        width = _indent_width(line[: len(line) - len(line.lstrip())])
-        while containers and width < containers[-1]:
-            containers.pop()
-        base = containers[-1] if containers else 0
-        blank_before, previous_blank = previous_blank, False
-        if width >= base + 4 and (blank_before or in_indented_code):
-            in_indented_code = True
+        ctx.previous_blank = False
+        if code:
+            ctx.in_indented_code = True
             yield number, line, None
             continue
-        in_indented_code = False
-        opening = _FENCE_OPEN.match(line)
+        ctx.in_indented_code = False
+        opening = _FENCE_OPEN.match(text)
         if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
             fence, fence_start, fence_info, fence_body = opening["fence"], number, opening["info"], []
-            fence_indent = line[: len(line) - len(line.lstrip())]
+            fence_indent, fence_depth, fence_prefix = text[: len(text) - len(text.lstrip())], depth, prefix
             yield number, line, None
             continue
-        if line.lstrip().startswith("<!--"):
-            in_comment = "-->" not in line.lstrip()[4:]
+        if text.lstrip().startswith("<!--"):
+            in_comment = "-->" not in text.lstrip()[4:]
             yield number, line, None
             continue
-        if _CONTAINER.match(line):
-            containers.append(width + 4)
-        match = _DIRECTIVE.match(line)
-        if not match:
-            yield number, line, None
-            continue
-        source = line.strip()
+        if _CONTAINER.match(text):
+            ctx.containers.append(width + 4)
+            base = width + 4
         # The card goes where its container's content starts: Markdown wants headings and
         # admonitions there, and 1-3 extra spaces (or a lazy paragraph line) would break them.
-        indent = " " * base
+        indent = prefix + " " * base
+        match = _DIRECTIVE.match(text)
+        if not match:
+            inline = _inline_directives(text, number, indent)
+            if inline:
+                pending.extend(inline)
+                pending_depth = depth
+            yield number, line, None
+            continue
+        source = text.strip()
         try:
             kind, argument, options = parse_directive(match["body"])
         except DirectiveError as error:
             yield number, line, Malformed(source, number, indent, str(error))
             continue
         yield number, line, Directive(kind, argument, options, source, number, indent)
+    for malformed in pending:
+        yield malformed.line, None, malformed
 
 
 def find(markdown: str) -> list[Directive | Malformed]:
@@ -206,19 +331,24 @@ def find_query_patterns(markdown: str) -> list[QueryPattern]:
 
 def expand(markdown: str, replace: Callable[[Found], str]) -> str:
     """Replace every directive line by `replace(directive)`, indented like it; add
-    `replace(pattern)` after each query pattern's block, whose marker line is dropped."""
+    `replace(pattern)` after each query pattern's block, whose marker line is dropped,
+    and `replace(malformed)` after the block of a directive written inside other text."""
     out: list[tuple[int, str]] = []
     markers: set[int] = set()
     for number, line, found in scan(markdown):
         if found is None:
+            assert line is not None
             out.append((number, line))
             continue
         if isinstance(found, QueryPattern):
+            assert line is not None
             out.append((number, line))
             markers.add(found.marker_line)
         text = replace(found).rstrip("\n")
-        # Blank lines around the block keep it from merging with the narrative.
-        out.append((number, ""))
-        out.extend((number, found.indent + piece if piece.strip() else "") for piece in text.split("\n"))
-        out.append((number, ""))
+        # Blank lines around the block keep it from merging with the narrative; in a
+        # block quote they are bare `>` lines, so the quote goes on.
+        blank = found.indent.rstrip()
+        out.append((0, blank))
+        out.extend((0, found.indent + piece if piece.strip() else blank) for piece in text.split("\n"))
+        out.append((0, blank))
     return "\n".join(line for number, line in out if number not in markers)

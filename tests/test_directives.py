@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from sites import build
 
 from mkdocs_dbschema import directives
 from mkdocs_dbschema.catalog.names import TableNameError, TableRef, parse_table_name
@@ -16,7 +19,7 @@ def kinds_and_args(markdown: str) -> list[tuple[str, str]]:
 def test_directives_on_their_own_lines() -> None:
     page = "# T\n\n<< table: a >>\ntext << table: inline >> text\n<<table:b>>\n  << TABLE : c >>  \n"
     assert kinds_and_args(page) == [("table", "a"), ("table", "b"), ("table", "c")]
-    assert [d.line for d in directives.find(page)] == [3, 5, 6]
+    assert [d.line for d in directives.find(page)] == [3, 4, 5, 6]  # 4: reported, not expanded
 
 
 @pytest.mark.parametrize(
@@ -172,3 +175,130 @@ def test_an_option_given_twice_is_malformed() -> None:
     assert malformed("<< table: x | samples: 1 | Samples: 3 >>") == [
         (1, "<< table: x | samples: 1 | Samples: 3 >>", "option 'samples' given twice")
     ]
+
+
+def test_directives_inside_other_text_are_reported() -> None:
+    page = (
+        "Use << table: x >> here.\n"  # 1: in a sentence
+        "\n"
+        "| a | b |\n|---|---|\n| << Table : y | samples: 2 >> | 1 |\n"  # 5: in a table cell
+        "\n"
+        "- << table: z >>\n"  # 7: on a list marker's line
+        "\n"
+        "## About << migration-order >>\n"  # 9: in a heading
+    )
+    assert malformed(page) == [
+        (1, "<< table: x >>", "a directive must stand on a line of its own"),
+        (5, "<< Table : y | samples: 2 >>", "a directive must stand on a line of its own"),
+        (
+            7,
+            "<< table: z >>",
+            "a directive must stand on a line of its own (in a list item, "
+            "put it on a line of its own, indented like the item's text)",
+        ),
+        (9, "<< migration-order >>", "a directive must stand on a line of its own"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Write `<< table: name >>` on a line of its own.",
+        "Or ``<< table: `odd` >>`` with backticks inside.",
+        "A table cell: | `<< table: x \\| samples: 2 >>` |",
+        "A comment <!-- << table: x >> --> in a sentence.",
+        "std::cout << table << endl; // and >> later",
+        "<< tables: x >> is no known kind, nor is << foo: x >> in prose",
+        "An escaped \\<< table: x >> is literal.",
+        "<< table without a closing mark",
+    ],
+)
+def test_text_that_only_looks_like_a_directive_stays_silent(line: str) -> None:
+    assert directives.find(line) == []
+    assert directives.find(f"```\n{line}\n```\n\n    {line}\n\n<!--\n{line}\n-->\n") == []
+
+
+def test_an_unclosed_code_span_does_not_hide_a_directive() -> None:
+    assert [m[1] for m in malformed("a ` b << table: x >>")] == ["<< table: x >>"]
+
+
+def test_reports_of_inline_directives_go_after_their_block() -> None:
+    page = "| a |\n|---|\n| << table: x >> |\n| 2 |\n\nText << table: y >>\nmore text\n## Next\n"
+    expanded = directives.expand(page, lambda d: f"BOX {d.source}")
+    assert expanded == (
+        "| a |\n|---|\n| << table: x >> |\n| 2 |\n\nBOX << table: x >>\n\n"
+        "\nText << table: y >>\nmore text\n\nBOX << table: y >>\n\n## Next\n"
+    )
+    in_item = directives.expand("- item << table: x >>\n  more\n", lambda d: "BOX")
+    assert in_item == "- item << table: x >>\n  more\n\n    BOX\n\n"
+
+
+def test_directives_in_block_quotes_expand_inside_the_quote() -> None:
+    page = "> Intro\n> << table: a >>\n> after\n\n> > << table: b >>\n\n- item\n\n    > << table: c >>\n"
+    found = [d for d in directives.find(page) if isinstance(d, Directive)]
+    assert [(d.argument, d.indent, d.line) for d in found] == [
+        ("a", "> ", 2),
+        ("b", "> > ", 5),
+        ("c", "    > ", 9),
+    ]
+    expanded = directives.expand(page, lambda d: "## Card\n\n| x |\n\n    code")
+    assert expanded == (
+        "> Intro\n>\n> ## Card\n>\n> | x |\n>\n>     code\n>\n> after\n\n"
+        "> >\n> > ## Card\n> >\n> > | x |\n> >\n> >     code\n> >\n\n"
+        "- item\n\n    >\n    > ## Card\n    >\n    > | x |\n    >\n    >     code\n    >\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "> ```\n> << table: hidden >>\n> ```\n> << table: shown >>\n",
+        "> Para\n>\n>     << table: hidden >>\n\n<< table: shown >>\n",
+        "> - item\n>\n>     ~~~\n>     << table: hidden >>\n>     ~~~\n>\n>     << table: shown >>\n",
+        # A fence in a block quote ends with the quote.
+        "> ```\n> << table: hidden >>\n\n<< table: shown >>\n",
+        "```\n> << table: hidden >>\n```\n> << table: shown >>\n",
+    ],
+)
+def test_code_in_block_quotes_stays_literal(page: str) -> None:
+    assert kinds_and_args(page) == [("table", "shown")]
+
+
+def test_query_pattern_in_a_block_quote_gets_its_plan_inside_the_quote() -> None:
+    page = "> ```sql\n> -- explain\n> SELECT 1\n> ```\n"
+    (pattern,) = directives.find_query_patterns(page)
+    assert (pattern.sql, pattern.indent) == ("SELECT 1", "> ")
+    assert directives.expand(page, lambda d: "PLAN") == "> ```sql\n> SELECT 1\n> ```\n>\n> PLAN\n>\n"
+
+
+def test_a_built_page_reports_every_misplaced_or_doubtful_directive(
+    sections_url: str, tmp_path: Path
+) -> None:
+    page = (
+        "# P\n\n"
+        "> Tenants, quoted:\n>\n> << table: tenants | samples: 0 >>\n>\n> The end of the quote.\n\n"  # 5
+        "Shown as `<< table: tenants >>`, written as << table: tenants >> in a sentence.\n\n"  # 9
+        "| Table |\n|-------|\n| << table: tenants >> |\n| next row |\n\n"  # 13
+        "<< table: tenants >> << table: bookings >>\n\n"  # 16
+        "<< advisors | level: ERROR >>\n\n"  # 18
+        "<< table: tenants | samples: 1 | samples: 3 >>\n"  # 20
+    )
+    result = build(tmp_path, {"page.md": page}, {"dsn": sections_url})
+    assert result.returncode == 0, result.log
+    warnings = [line for line in result.log.splitlines() if "WARNING" in line]
+    assert len(warnings) == 5, result.log
+    for line, message in [
+        (9, "page.md:9: << table: tenants >>: a directive must stand on a line of its own"),
+        (13, "page.md:13: << table: tenants >>: a directive must stand on a line of its own"),
+        (16, "one directive per line"),
+        (18, "advisors takes no argument"),
+        (20, "option 'samples' given twice"),
+    ]:
+        assert any(f"page.md:{line}: " in w and message in w for w in warnings), result.log
+    article = result.article("page")
+    quote = article[article.index("<blockquote>") : article.index("</blockquote>")]
+    assert '<h2 id="tenants">' in quote and '<h3 id="schema">' in quote and "The end of the quote." in quote
+    # The misplaced directive's box comes after the table, which keeps its rows.
+    table = article[article.index("<table>", article.index("</blockquote>")) :]
+    assert table.index("next row") < table.index('class="admonition failure"')
+    assert "Shown as <code>" in article and article.count('class="admonition failure"') == 5
