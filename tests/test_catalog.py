@@ -64,6 +64,27 @@ def test_unqualified_names_follow_the_search_path(sections_url: str) -> None:
     assert ops_first.search_path == "ops, public"
 
 
+def test_names_longer_than_63_bytes_find_the_table_postgresql_created(make_db) -> None:  # type: ignore[no-untyped-def]
+    schema = "s" * 70
+    # Cut to 63 bytes; the two accented names end with a two-byte é across byte 63 or on it.
+    written = ["Booking_" + "x" * 70, "a" * 62 + "éé", "a" * 61 + "éé", f'{schema}."{"Q" * 70}"']
+    url = make_db(f"CREATE SCHEMA {schema};" + "".join(f"CREATE TABLE {name} (id int);" for name in written))
+    engine = sa.create_engine(parse_url(url))
+    with engine.connect() as conn:
+        created = conn.execute(
+            sa.text(
+                "SELECT format('%I.%I', nspname, relname) FROM pg_class JOIN pg_namespace n "
+                "ON n.oid = relnamespace WHERE relkind = 'r' AND nspname IN ('public', :schema)"
+            ),
+            {"schema": "s" * 63},
+        ).scalars()
+        created = sorted(created)
+    engine.dispose()
+    assert len(created) == 4
+    catalog = read(url, *written)
+    assert sorted(key for key in catalog.resolved.values() if key) == created
+
+
 def test_header_facts(catalog: Catalog, sections_url: str) -> None:
     tenants = catalog.tables["public.tenants"]
     assert tenants.comment == "One row per hotel.\nSecond line | with a pipe"

@@ -121,6 +121,14 @@ def test_bad_table_names(text: str, message: str) -> None:
         parse_table_name(text)
 
 
+def test_names_are_cut_to_63_bytes_at_a_character_boundary() -> None:
+    assert parse_table_name("T" * 70) == TableRef(None, "t" * 63)
+    assert parse_table_name(f'{"s" * 64}."{"n" * 64}"') == TableRef("s" * 63, "n" * 63)
+    # é is two bytes in UTF-8: one that would end past byte 63 is dropped whole.
+    assert parse_table_name("a" * 62 + "éé") == TableRef(None, "a" * 62)
+    assert parse_table_name("a" * 61 + "éé") == TableRef(None, "a" * 61 + "é")
+
+
 def test_names_print_back_quoted() -> None:
     assert str(TableRef("ops", "odd.name")) == 'ops."odd.name"'
     assert str(TableRef(None, 'say "hi"')) == '"say ""hi"""'

@@ -25,6 +25,7 @@ _KEYWORD_LIST = """
 """
 KEYWORDS = frozenset(_KEYWORD_LIST.split())
 _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
 
 
 class TableNameError(ValueError):
@@ -48,10 +49,21 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def truncate_identifier(name: str) -> str:
+    """Cut `name` to 63 bytes at a character boundary, as PostgreSQL cuts every
+    identifier it parses (UTF-8, the encoding of nearly every database)."""
+    encoded = name.encode("utf-8")
+    if len(encoded) <= MAX_IDENTIFIER_BYTES:
+        return name
+    return encoded[:MAX_IDENTIFIER_BYTES].decode("utf-8", errors="ignore")
+
+
 def parse_table_name(text: str) -> TableRef:
     """`name`, `schema.name`, `"Quoted Name"`, `ops."odd.name"`.
 
-    Unquoted ASCII letters fold to lower case, as PostgreSQL folds them.
+    Unquoted ASCII letters fold to lower case, as PostgreSQL folds them, and a
+    part longer than 63 bytes is cut to 63, as PostgreSQL cuts it when it
+    creates the table.
     """
     parts: list[str] = []
     pos, text = 0, text.strip()
@@ -89,4 +101,5 @@ def parse_table_name(text: str) -> TableRef:
         pos += 1
     if len(parts) > 2:
         raise TableNameError(f"{text!r} has too many dotted parts (use schema.table)")
+    parts = [truncate_identifier(part) for part in parts]
     return TableRef(None, parts[0]) if len(parts) == 1 else TableRef(parts[0], parts[1])
