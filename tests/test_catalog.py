@@ -85,6 +85,29 @@ def test_names_longer_than_63_bytes_find_the_table_postgresql_created(make_db) -
     assert sorted(key for key in catalog.resolved.values() if key) == created
 
 
+def test_unknown_names_get_a_hint_that_resolves(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        'CREATE TABLE "MixedCase" (id int); CREATE TABLE items (id int);'
+        'CREATE SCHEMA ops; CREATE TABLE ops.orders (id int); CREATE TABLE ops."Audit" (id int);'
+        'CREATE SCHEMA "Sales"; CREATE TABLE "Sales".leads (id int); CREATE TABLE public."Leads" (id int);'
+    )
+    names = ("MixedCase", "orders", "public.orders", "ops.audit", "leads", "nope", "columns", "items")
+    catalog = read(url, *names)
+    assert catalog.hints == {
+        "mixedcase": '"MixedCase"',  # the same name in another case, on the path
+        "orders": "ops.orders",  # the same name in a schema off the path
+        "public.orders": "ops.orders",
+        "ops.audit": 'ops."Audit"',
+        "leads": '"Leads"',  # another case where it was looked for wins over another schema
+    }  # no hint for a name nowhere, nor for information_schema.columns, nor for a resolved name
+    on_path = read(url, "orders", "Sales.leads", search_path='public, ops, "Sales"')
+    assert on_path.resolved == {"orders": "ops.orders", "sales.leads": None}
+    assert on_path.hints == {"sales.leads": '"Sales".leads'}
+    # Every hint resolves when written in a directive.
+    assert None not in read(url, *catalog.hints.values()).resolved.values()
+    assert Catalog.from_json(catalog.to_json()) == catalog
+
+
 def test_header_facts(catalog: Catalog, sections_url: str) -> None:
     tenants = catalog.tables["public.tenants"]
     assert tenants.comment == "One row per hotel.\nSecond line | with a pipe"

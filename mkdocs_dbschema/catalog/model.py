@@ -196,6 +196,9 @@ class Catalog:
     names: dict[str, str] = field(default_factory=dict)  # graph key → display name
     # What each directive name resolved to (None: no such table).
     resolved: dict[str, str | None] = field(default_factory=dict)
+    # For a directive name that resolved to nothing, a name that would resolve: the
+    # same name in another case (`"MixedCase"`) or in a schema off the path (`ops.orders`).
+    hints: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True, indent=1)

@@ -91,6 +91,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     relations = _rows(conn, "relations", oids=oids)
     key_of_oid = {row["oid"]: row["key"] for row in relations}
     resolved = {str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)}
+    hints = {str(ref): row["hint"] for ref, row in zip(refs, resolved_rows, strict=True) if row["hint"]}
 
     columns = _by_key(_rows(conn, "columns", oids=oids))
     types = {row["name"]: _pick(row, UserType) for row in _rows(conn, "types", oids=oids)}
@@ -166,4 +167,5 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         graph=graph,
         names=names,
         resolved=resolved,
+        hints=hints,
     )

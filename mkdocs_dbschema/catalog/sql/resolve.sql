@@ -1,5 +1,8 @@
 -- Resolve directive names like PostgreSQL does: a qualified name in its schema,
 -- an unqualified one through the session search_path (first match wins).
+-- A name that resolves to nothing gets a hint: the same name in another case
+-- where it was looked for, else the same name in another schema, written so
+-- that it resolves (`"MixedCase"`, `ops.orders`).
 WITH requested AS (
     SELECT ord, schema_name, rel_name
     FROM unnest(CAST(:schemas AS text[]), CAST(:names AS text[]))
@@ -11,18 +14,26 @@ search_path AS (
 )
 SELECT
     requested.ord,
-    (
-        SELECT c.oid
+    found.oid,
+    CASE WHEN found.oid IS NULL THEN (
+        SELECT CASE
+            WHEN requested.schema_name IS NULL THEN CAST(CAST(c.oid AS regclass) AS text)
+            ELSE format('%I.%I', n.nspname, c.relname)
+        END
         FROM pg_class AS c
         JOIN pg_namespace AS n ON n.oid = c.relnamespace
         LEFT JOIN search_path AS sp ON sp.nspname = n.nspname
-        WHERE c.relname = requested.rel_name
+        WHERE lower(c.relname) = lower(requested.rel_name)
           AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-          AND (n.nspname = requested.schema_name
-               OR (requested.schema_name IS NULL AND sp.pos IS NOT NULL))
-        ORDER BY sp.pos
+          AND n.nspname !~ '^pg_(toast|temp_)'
+          AND (sp.pos IS NOT NULL OR n.nspname NOT IN ('pg_catalog', 'information_schema'))
+        ORDER BY
+            -- where the name was looked for first, then the exact name elsewhere
+            coalesce(n.nspname = requested.schema_name, sp.pos IS NOT NULL) DESC,
+            c.relname = requested.rel_name DESC,
+            sp.pos, n.nspname, c.relname
         LIMIT 1
-    ) AS oid,
+    ) END AS hint,
     array_to_string(current_schemas(false), ', ') AS search_path,
     current_user AS role,
     (
@@ -31,4 +42,16 @@ SELECT
         WHERE datname = current_database()
     ) AS stats_since
 FROM requested
+LEFT JOIN LATERAL (
+    SELECT c.oid
+    FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace
+    LEFT JOIN search_path AS sp ON sp.nspname = n.nspname
+    WHERE c.relname = requested.rel_name
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND (n.nspname = requested.schema_name
+           OR (requested.schema_name IS NULL AND sp.pos IS NOT NULL))
+    ORDER BY sp.pos
+    LIMIT 1
+) AS found ON true
 ORDER BY requested.ord
