@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,6 +16,7 @@ from mkdocs_dbschema.catalog.model import Catalog
 from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.catalog.reader import read_catalog
 from mkdocs_dbschema.catalog.samples import read_samples
+from mkdocs_dbschema.render.cards import CardRenderer, RenderOptions, TemplateProblem
 from mkdocs_dbschema.render.markdown import size
 
 ALL = (
@@ -396,3 +399,70 @@ def test_search_path_cannot_smuggle_session_options(sections_url: str) -> None:
     with spaced.connect() as conn:
         assert conn.execute(sa.text("SHOW search_path")).scalar() == "ops, public"
     spaced.dispose()
+
+
+def _renderer(folder: Path, templates: dict[str, str]) -> CardRenderer:
+    folder.mkdir()
+    for name, text in templates.items():
+        (folder / name).write_text(text, "utf-8")
+    return CardRenderer(RenderOptions(), [folder])
+
+
+def test_a_broken_template_names_its_file_and_line(catalog: Catalog, tmp_path: Path) -> None:
+    tenants = catalog.tables["public.tenants"]
+    syntax = _renderer(
+        tmp_path / "syntax", {"card.md.j2": "# {{ table.display }}\n\n{% if table.comment %}\n"}
+    )
+    message = f"template {tmp_path / 'syntax' / 'card.md.j2'}, line 3: Unexpected end of template."
+    with pytest.raises(TemplateProblem, match="^" + re.escape(message)):
+        syntax.check_templates()  # at once, before any page
+    with pytest.raises(TemplateProblem, match="^" + re.escape(message)):
+        syntax.table_card(tenants, catalog, None)
+    runtime = _renderer(
+        tmp_path / "runtime",
+        {
+            "card.md.j2": '{% import "parts.md.j2" as parts %}\n# {{ table.display }}\n{{ parts.rows(table) }}\n',
+            "parts.md.j2": "{% macro rows(t) %}\n\n{{ t.row_count }}\n{% endmacro %}\n",
+            "notice.md.j2": "{{ 1 // 0 }}\n",
+        },
+    )
+    runtime.check_templates()  # they compile
+    with pytest.raises(
+        TemplateProblem, match=re.escape(f"{tmp_path / 'runtime' / 'parts.md.j2'}, line 3: ")
+    ) as error:
+        runtime.table_card(tenants, catalog, None)
+    assert "has no attribute 'row_count'" in str(error.value)
+    with pytest.raises(TemplateProblem, match=r"notice.md.j2, line 1: ZeroDivisionError: integer division"):
+        runtime.notice("failure", "title", "message")
+    missing = _renderer(tmp_path / "missing", {"card.md.j2": '\n{% include "header.md.j2" %}\n'})
+    with pytest.raises(TemplateProblem, match=r"card.md.j2, line 2: template 'header.md.j2' not found"):
+        missing.table_card(tenants, catalog, None)
+
+
+def test_template_files_that_override_nothing_are_listed(catalog: Catalog, tmp_path: Path) -> None:
+    renderer = _renderer(
+        tmp_path / "t",
+        {
+            "cards.md.j2": "typo",
+            "notice.md.j2": '{% include "box.md.j2" %}',
+            "box.md.j2": "BOX {{ title }}",  # included: not a typo
+            "unrelated.md.j2": "x",
+            "migration-order.md.j2": "x",
+            "README.md": "not a template",
+        },
+    )
+    assert renderer.unknown_templates() == {
+        "cards.md.j2": "card.md.j2",
+        "migration-order.md.j2": "migration_order.md.j2",
+        "unrelated.md.j2": None,
+    }
+    assert renderer.notice("failure", "T", "m") == "BOX T"
+    assert "## tenants" in renderer.table_card(catalog.tables["public.tenants"], catalog, None)
+    assert renderer.packaged_templates() == [
+        "advisors.md.j2",
+        "card.md.j2",
+        "macros.md.j2",
+        "migration_order.md.j2",
+        "notice.md.j2",
+        "plan.md.j2",
+    ]

@@ -2,19 +2,25 @@
 
 Every `{{ expression }}` is escaped for Markdown by the environment's finalize
 hook; only values the templates build themselves (Markup) pass unchanged. A
-user's template folder is searched before the packaged templates.
+user's template folder is searched before the packaged templates. A template
+that does not compile or fails while rendering raises TemplateProblem, whose
+message names the file, the line and Jinja's reason.
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import functools
+import os
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
 from ..analysis.advisors import LEVEL_ORDER, Finding
@@ -80,13 +86,26 @@ def _replace(value: Any, old: str, new: str, count: int = -1) -> Markup:
     return markdown.text(str(value).replace(old, new, count))
 
 
+class TemplateProblem(ValueError):
+    """A template that does not compile, or that failed while rendering."""
+
+
+def _display_path(filename: str) -> str:
+    """A template's file, relative to the working directory when it is below it."""
+    try:
+        return os.path.relpath(filename) if Path(filename).resolve().is_relative_to(Path.cwd()) else filename
+    except ValueError:  # another drive
+        return filename
+
+
 class CardRenderer:
     def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
         self.options = options
-        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(d) for d in template_dirs])]
-        loaders.append(jinja2.PackageLoader("mkdocs_dbschema.render", "templates"))
+        self.template_dirs = tuple(Path(d).resolve() for d in template_dirs)
+        self.user_loader = jinja2.FileSystemLoader([str(d) for d in template_dirs])
+        self.package_loader = jinja2.PackageLoader("mkdocs_dbschema.render", "templates")
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=jinja2.ChoiceLoader([self.user_loader, self.package_loader]),
             finalize=_finalize,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -128,6 +147,81 @@ class CardRenderer:
             hit_ratio=hit_ratio,
         )
 
+    # -- templates ---------------------------------------------------------------
+
+    def _is_user_file(self, filename: str) -> bool:
+        path = Path(filename).resolve()
+        return any(path.is_relative_to(folder) for folder in self.template_dirs)
+
+    def _problem(self, name: str, error: Exception) -> TemplateProblem | None:
+        """The TemplateProblem for an error raised by template `name`; None for an error
+        that no template of the user's caused (a bug here: keep its traceback)."""
+        if isinstance(error, jinja2.TemplateSyntaxError):
+            filename, line = error.filename or error.name or name, error.lineno
+            return TemplateProblem(f"template {_display_path(filename)}, line {line}: {error.message}")
+        # Jinja rewrites the traceback so that each template frame carries the template's
+        # file and line; the innermost user template is where to look, else the innermost one.
+        frames = [
+            (frame.f_code.co_filename, line)
+            for frame, line in traceback.walk_tb(error.__traceback__)
+            if "__jinja_exception__" in frame.f_globals
+        ]
+        mine = [f for f in frames if self._is_user_file(f[0])]
+        if not isinstance(error, jinja2.TemplateError) and not mine:
+            return None
+        if isinstance(error, jinja2.TemplateNotFound):
+            reason = f"template {error.name!r} not found"
+        elif isinstance(error, jinja2.TemplateError):
+            reason = error.message or type(error).__name__
+        else:
+            reason = f"{type(error).__name__}: {error}"
+        filename, line = (mine or frames or [(name, 0)])[-1]
+        where = f"template {_display_path(filename)}" + (f", line {line}" if line else "")
+        return TemplateProblem(f"{where}: {reason}")
+
+    def _render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except Exception as error:
+            problem = self._problem(name, error)
+            if problem is None:
+                raise
+            raise problem from error
+
+    def packaged_templates(self) -> list[str]:
+        return sorted(n for n in self.package_loader.list_templates() if n.endswith(".j2"))
+
+    def check_templates(self) -> None:
+        """Compile every template the cards may use, so that a syntax error stops the
+        build at once, naming its file and line, rather than on the first page using it."""
+        user = [n for n in self.user_loader.list_templates() if n.endswith(".j2")]
+        for name in sorted({*self.packaged_templates(), *user}):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError as error:
+                raise self._problem(name, error) or TemplateProblem(str(error)) from error
+
+    def unknown_templates(self) -> dict[str, str | None]:
+        """`.j2` files of the user's template folders that override no packaged template
+        and that no template includes or imports: probably misspelt, so never used.
+        Each maps to the closest packaged name, or None."""
+        packaged = self.packaged_templates()
+        user = sorted(n for n in self.user_loader.list_templates() if n.endswith(".j2"))
+        referenced: set[str] = set()
+        for name in {*packaged, *user}:
+            try:
+                source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+                referenced.update(filter(None, jinja2.meta.find_referenced_templates(self.env.parse(source))))
+            except jinja2.TemplateError:  # check_templates reports it
+                continue
+        stems = {name.split(".")[0]: name for name in packaged}  # `.md.j2` alike would match anything
+
+        def closest(name: str) -> str | None:
+            match = difflib.get_close_matches(name.split(".")[0], stems, n=1)
+            return stems[match[0]] if match else None
+
+        return {name: closest(name) for name in user if name not in packaged and name not in referenced}
+
     def _heading(self, depth: int) -> Markup:
         return Markup("#" * min(6, self.options.heading_level + depth))
 
@@ -145,7 +239,8 @@ class CardRenderer:
         sample: Sample | None = None,
         findings: Sequence[Finding] = (),
     ) -> str:
-        return self.env.get_template("card.md.j2").render(
+        return self._render(
+            "card.md.j2",
             table=table,
             catalog=catalog,
             level=level,
@@ -163,7 +258,8 @@ class CardRenderer:
             {tuple(catalog.names.get(k, k) for k in level.cycle) for level in levels.values() if level.cycle}
         )
         self_referencing = sorted(catalog.names.get(k, k) for k, lv in levels.items() if lv.self_reference)
-        return self.env.get_template("migration_order.md.j2").render(
+        return self._render(
+            "migration_order.md.j2",
             levels=[(n, sorted(names)) for n, names in sorted(by_level.items())],
             cycles=cycles,
             self_referencing=self_referencing,
@@ -174,13 +270,13 @@ class CardRenderer:
         groups: dict[str, list[Finding]] = {}
         for finding in sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table)):
             groups.setdefault(finding.advisor, []).append(finding)
-        return self.env.get_template("advisors.md.j2").render(
-            groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()]
+        return self._render(
+            "advisors.md.j2", groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()]
         )
 
     def plan(self, plan: QueryPlan) -> str:
-        return self.env.get_template("plan.md.j2").render(plan=plan)
+        return self._render("plan.md.j2", plan=plan)
 
     def notice(self, kind: str, title: str, message: str) -> str:
         """A visible admonition in place of a directive that could not be expanded."""
-        return self.env.get_template("notice.md.j2").render(kind=kind, title=title, message=message)
+        return self._render("notice.md.j2", kind=kind, title=title, message=message)
