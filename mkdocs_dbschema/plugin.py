@@ -34,11 +34,10 @@ from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
 from .catalog.reader import read_catalog
 from .catalog.samples import read_samples
 from .config import DbSchemaConfig
-from .render.cards import CardRenderer, RenderOptions
+from .render.cards import CardRenderer, RenderOptions, TemplateProblem
 
 log = get_plugin_logger(__name__)
 
-DIRECTIVE_KINDS = ("table", "migration-order", "advisors")
 CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
 
 
@@ -76,6 +75,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             ),
             templates,
         )
+        for name, close in self.renderer.unknown_templates().items():
+            hint = f" (did you mean {close}?)" if close else ""
+            log.warning(
+                "templates: %s overrides no packaged template and no template includes it%s", name, hint
+            )
+        try:
+            self.renderer.check_templates()  # a broken override stops the build before any page
+        except TemplateProblem as error:
+            raise PluginError(f"dbschema: {error}") from None
         redaction = self.config.redaction
         try:
             self.redactor = Redactor.configured(
@@ -223,7 +231,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             else:
                 self.catalog = _merge(self.catalog, extra)
             self._analyse()
-        return directives.expand(markdown, lambda d: self._expand(d, page))
+        try:
+            return directives.expand(markdown, lambda d: self._expand(d, page))
+        except TemplateProblem as error:
+            raise PluginError(f"dbschema: {page.file.src_uri}: {error}") from None
 
     def _analyse(self) -> None:
         catalog = self.catalog
@@ -253,6 +264,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if key is None:
             path = self.catalog.search_path or "empty"
             reason = f"no table or view named {ref} (search_path: {path})"
+            if hint := self.catalog.hints.get(str(ref)):
+                reason += f"; did you mean {hint}?"
             return self._problem(where, found.source, reason)
         assert isinstance(found, directives.Directive)
         limit = _sample_limit(found, self.config.samples)
@@ -304,7 +317,7 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
     if isinstance(found, directives.Malformed):
         return found.reason
     if found.kind != "table":
-        known = ", ".join(DIRECTIVE_KINDS)
+        known = ", ".join(directives.KINDS)
         return f"unknown directive {found.kind!r} (known: {known})"
     if not found.argument:
         return "the table directive needs a table name: << table: name >>"
@@ -341,4 +354,5 @@ def _merge(first: Catalog, second: Catalog) -> Catalog:
         graph={**first.graph, **second.graph},
         names={**first.names, **second.names},
         resolved={**first.resolved, **second.resolved},
+        hints={**first.hints, **second.hints},
     )

@@ -437,3 +437,34 @@ def test_every_host_of_a_multi_host_dsn_is_named(tmp_path: Path) -> None:
     result = build(tmp_path, {"index.md": "<< table: t >>\n"}, {"dsn": dsn})
     assert result.returncode != 0 and "Traceback" not in result.log and "hostpw" not in result.log
     assert "(host 127.0.0.1:9, 127.0.0.2:9, database db)" in result.log
+
+
+def test_unknown_names_get_a_hint(sections_url: str, tmp_path: Path) -> None:
+    page = '<< table: Guest_Notes >>\n\n<< table: "guest notes" >>\n\n<< table: "odd.name" >>\n'
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url, "samples": 0})
+    assert result.returncode == 0, result.log
+    assert (
+        'no table or view named "guest notes" (search_path: public); did you mean "Guest Notes"?'
+        in result.log
+    )
+    assert 'did you mean ops."odd.name"?' in result.log
+
+
+def test_template_mistakes_stop_the_build_with_file_and_line(tmp_path: Path, sections_url: str) -> None:
+    templates = tmp_path / "overrides"
+    templates.mkdir()
+    (templates / "card.md.j2").write_text(
+        "## {{ table.name }}\n{% for c in table.columns %}\n"
+    )  # unclosed for
+    (templates / "crad.md.j2").write_text("typo\n")
+    result = build(
+        tmp_path / "site",
+        {"index.md": "<< table: tenants >>\n"},
+        {"dsn": sections_url, "templates": str(templates)},
+    )
+    assert result.returncode != 0 and "Traceback" not in result.log
+    assert re.search(r"dbschema: template .*card\.md\.j2, line \d+: ", result.log)
+    assert (
+        "templates: crad.md.j2 overrides no packaged template" in result.log
+        and "did you mean card.md.j2?" in result.log
+    )
