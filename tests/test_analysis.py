@@ -255,7 +255,8 @@ def test_query_patterns_are_planned_and_broken_ones_fail_strict(advisors_url: st
     text = lenient.text()
     assert "-- explain" not in text  # the marker line is dropped from the shown block
     assert "-- Pattern 1: lookups by id use the primary key" in text
-    assert "Plan: uses clean_pkey · ~1 rows" in text and "Index Scan" in text
+    assert "Plan: index clean_pkey · ~1 row · cost" in text and "Index Scan" in text
+    assert "index: (id = $1)" in text  # the condition the index answers
     assert 'index.md:14: query pattern does not plan: column "dropped_column" does not exist\n' in lenient.log
     assert (
         "index.md:19: query pattern does not plan: cannot insert multiple commands into a prepared statement"

@@ -92,7 +92,7 @@ def test_every_query_pattern_of_the_reference_plans(demo_site: Path) -> None:
         patterns = len(re.findall(r"^```sql\n-- explain$", source, re.M))
         built = (demo_site / "reference" / page.removesuffix(".md") / "index.html").read_text()
         assert patterns >= 2, page
-        assert built.count("Plan: uses") == patterns, page
+        assert built.count("Plan: ") == patterns, page
 
 
 def test_demo_advisors_find_the_planted_problems(demo_site: Path) -> None:

@@ -31,6 +31,7 @@ class PlanNode:
     index: str | None
     rows: float
     cost: float
+    condition: str = ""  # what the step matches or filters on, as EXPLAIN prints it
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ def parametrize(query: str) -> tuple[str, tuple[str, ...]]:
     return _TOKENS.sub(number, query), tuple(names)
 
 
+# EXPLAIN's condition fields, shown in this order with these labels.
+CONDITIONS = (
+    ("Index Cond", "index"),
+    ("Recheck Cond", "recheck"),
+    ("Hash Cond", "hash"),
+    ("Merge Cond", "merge"),
+    ("Join Filter", "join filter"),
+    ("Filter", "filter"),
+)
+
+
 def _walk(plan: dict[str, Any], depth: int = 0) -> list[PlanNode]:
     node = PlanNode(
         depth,
@@ -84,6 +96,7 @@ def _walk(plan: dict[str, Any], depth: int = 0) -> list[PlanNode]:
         plan.get("Index Name"),
         float(plan.get("Plan Rows", 0)),
         float(plan.get("Total Cost", 0)),
+        " · ".join(f"{label}: {plan[key]}" for key, label in CONDITIONS if plan.get(key)),
     )
     return [node] + [n for child in plan.get("Plans", []) for n in _walk(child, depth + 1)]
 
