@@ -507,3 +507,9 @@ def test_what_describes_a_secret_without_holding_it_stays(column: str, type_name
 def test_a_secret_left_in_a_describing_column_is_still_caught_by_value() -> None:
     assert cell("token_type", "Bearer abcdefgh12345678").text == f"Bearer {REDACTED}"
     assert cell("access_token", "user").text == REDACTED  # the token column itself stays masked
+
+
+def test_display_names_become_neutral_pseudonyms() -> None:
+    # integration_configs.display_name holds an account label, not always a person.
+    assert cell("display_name", "MotoPress - posadadelmar.example").text == "Name A"
+    assert cell("guest_name", "Ana Gómez").text == "Guest A"

@@ -339,7 +339,9 @@ def _name_label(column: str) -> str:
     word = words[-1] if words else "name"
     if word == "verified":  # the business name Meta verified
         return "Business"
-    return "Person" if word in ("full", "first", "last", "display", "user", "profile") else word.title()
+    if word == "display":  # a person's or an account's: say neither
+        return "Name"
+    return "Person" if word in ("full", "first", "last", "user", "profile") else word.title()
 
 
 @dataclass
