@@ -132,6 +132,14 @@ def pagila_url(server: Server) -> Iterator[str]:
     server.drop_database(url)
 
 
+def ensure_role(name: str, attributes: str = "NOLOGIN") -> str:
+    """SQL creating a role unless it exists: roles are cluster-wide and outlive test databases."""
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') "
+        f"THEN CREATE ROLE {name} {attributes}; END IF; END $$;"
+    )
+
+
 def read(url: str, *names: str, **settings: object):  # type: ignore[no-untyped-def]
     """Read the catalog of `names` from the database at `url`."""
     engine = create_engine(parse_url(url), SessionSettings(**settings))  # type: ignore[arg-type]

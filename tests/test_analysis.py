@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, Server, read
+from conftest import FIXTURES, Server, ensure_role, read
 from sites import build
 
 from mkdocs_dbschema.analysis.advisors import ADVISOR_NAMES, AdvisorOptions, advise
@@ -309,15 +309,10 @@ def test_levels_follow_references_into_other_schemas(make_db) -> None:  # type: 
     assert (levels["auth.b"].level, levels["auth.a"].level, levels["public.docs"].level) == (0, 1, 2)
 
 
-EDGE_CASES = """
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_edge_reader') THEN
-        CREATE ROLE dbschema_edge_reader NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_edge_worker') THEN
-        CREATE ROLE dbschema_edge_worker NOLOGIN;
-    END IF;
-END $$;
+EDGE_CASES = (
+    ensure_role("dbschema_edge_reader")
+    + ensure_role("dbschema_edge_worker")
+    + """
 CREATE SCHEMA auth;
 CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
     AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
@@ -346,6 +341,7 @@ CREATE TABLE nopk (id int NOT NULL UNIQUE, note text);
 CREATE TABLE child (id int PRIMARY KEY, a int REFERENCES p);
 CREATE INDEX child_a ON child (a);
 """
+)
 
 
 def test_advisor_edge_cases(make_db) -> None:  # type: ignore[no-untyped-def]
@@ -445,9 +441,8 @@ def test_patterns_never_execute(make_db, tmp_path: Path) -> None:  # type: ignor
 
 def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: ignore[no-untyped-def]
     url = make_db(
-        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_app') THEN"
-        " CREATE ROLE dbschema_app NOLOGIN; END IF; END $$;"
-        "CREATE TABLE notes (id int PRIMARY KEY); ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+        ensure_role("dbschema_app")
+        + "CREATE TABLE notes (id int PRIMARY KEY); ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
         "CREATE POLICY mine ON notes FOR SELECT TO dbschema_app USING (id > 0);"
         "CREATE POLICY anyone ON notes FOR SELECT USING (id < 10);"
     )

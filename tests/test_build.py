@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server
+from conftest import Server, ensure_role
 from sites import build
 
 PAGE = """# Bookings
@@ -251,12 +251,7 @@ def test_silent_server_times_out(tmp_path: Path) -> None:
 def test_wrong_password_names_the_reason_not_the_password(server: Server, tmp_path: Path) -> None:
     if server.name != "embedded":
         pytest.skip("needs a server whose pg_hba.conf the test may change")
-    server.psql(
-        server.admin_url,
-        "-c",
-        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_pw') "
-        "THEN CREATE ROLE dbschema_pw LOGIN PASSWORD 'right-pw'; END IF; END $$",
-    )
+    server.psql(server.admin_url, "-c", ensure_role("dbschema_pw", "LOGIN PASSWORD 'right-pw'"))
     hba = Path(server.psql(server.admin_url, "-Atc", "SHOW hba_file").strip())
     rules = hba.read_text()
     if "dbschema_pw" not in rules:

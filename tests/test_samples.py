@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server
+from conftest import Server, ensure_role
 from sites import build
 
 # Every string here must be absent from every file of the built site.
@@ -303,12 +303,9 @@ def test_redaction_off_warns_on_every_build(server: Server, tmp_path: Path) -> N
         server.drop_database(url)
 
 
-PERMISSIONS_SQL = """
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dbschema_reader') THEN
-        CREATE ROLE dbschema_reader LOGIN;
-    END IF;
-END $$;
+PERMISSIONS_SQL = (
+    ensure_role("dbschema_reader", "LOGIN")
+    + """
 CREATE TABLE no_select (id int PRIMARY KEY, secret text);
 COMMENT ON TABLE no_select IS 'Nobody but the owner reads this';
 CREATE TABLE some_columns (id int PRIMARY KEY, visible text, api_key text);
@@ -321,6 +318,7 @@ INSERT INTO rls_hidden SELECT i, 't' FROM generate_series(1, 40) i;
 GRANT SELECT (id, visible) ON some_columns TO dbschema_reader;
 GRANT SELECT ON rls_hidden TO dbschema_reader;
 """
+)
 
 
 def test_restricted_role_gets_full_cards_and_plain_notes(server: Server, tmp_path: Path) -> None:
