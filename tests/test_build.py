@@ -463,3 +463,23 @@ def test_template_mistakes_stop_the_build_with_file_and_line(tmp_path: Path, sec
         "templates: crad.md.j2 overrides no packaged template" in result.log
         and "did you mean card.md.j2?" in result.log
     )
+
+
+def test_a_table_locked_by_a_migration_is_named(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db("CREATE TABLE busy (id int PRIMARY KEY, v int CHECK (v > 0)); CREATE TABLE calm (id int);")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    migration = engine.connect()
+    try:
+        migration.exec_driver_sql("SET application_name = 'schema-migration'")
+        migration.exec_driver_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
+        page = {"index.md": "<< table: busy >>\n\n<< table: calm >>\n"}
+        started = time.monotonic()
+        result = build(tmp_path, page, {"dsn": url, "lock_timeout": 500})
+        elapsed = time.monotonic() - started
+    finally:
+        migration.close()
+        engine.dispose()
+    # PostgreSQL prints some DDL only under a lock: one clear line, within the lock timeout.
+    assert result.returncode != 0 and "Traceback" not in result.log and elapsed < 30
+    assert "canceling statement due to lock timeout; locked by another session: busy (pid " in result.log
+    assert "schema-migration); build again when it has finished" in result.log

@@ -32,6 +32,7 @@ from .model import (
 )
 from .names import TableRef
 
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
 FK_ACTIONS = {
     "a": "NO ACTION",
     "r": "RESTRICT",
@@ -53,7 +54,22 @@ def _rows(conn: sa.Connection, name: str, **params: Any) -> list[Mapping[str, An
         return [dict(row._mapping) for row in conn.execute(query(name), params)]
     except DBAPIError as error:
         reason = " ".join(str(error.orig).split())
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE and "oids" in params:
+            reason += _lock_holders(conn, params["oids"])
         raise DatabaseError(f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}") from None
+
+
+def _lock_holders(conn: sa.Connection, oids: Sequence[int]) -> str:
+    """Who keeps the catalog read waiting: a migration, usually. Best effort."""
+    try:
+        conn.rollback()
+        holders = conn.execute(query("locks"), {"oids": list(oids)}).all()
+    except DBAPIError:
+        return ""
+    if not holders:
+        return ""
+    named = ", ".join(f"{row.relation} (pid {row.pid}, {row.application})" for row in holders)
+    return f"; locked by another session: {named}; build again when it has finished"
 
 
 def _by_key(rows: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, list[Mapping[str, Any]]]:
