@@ -465,3 +465,36 @@ def test_unused_index_speaks_only_with_activity_statistics(advisors_url: str, tm
     quiet = build(tmp_path / "quiet", page, {"dsn": advisors_url, "samples": 0})  # activity_stats off
     loud = build(tmp_path / "loud", page, {"dsn": advisors_url, "samples": 0, "activity_stats": True})
     assert "unused_index" not in quiet.text() and "INFO · unused_index: index unused_idx_v" in loud.text()
+
+
+def test_advisor_review_cases(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        ensure_role("dbschema_edge_reader") + "CREATE SCHEMA auth;"
+        "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULL::uuid $$;"
+        "CREATE FUNCTION auth.has_role(uuid) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT true $$;"
+        "CREATE TABLE orgs (id int PRIMARY KEY, selected_org uuid);"
+        "ALTER TABLE orgs ENABLE ROW LEVEL SECURITY;"
+        "CREATE POLICY nested ON orgs FOR SELECT TO dbschema_edge_reader USING (auth.has_role(auth.uid()));"
+        "CREATE POLICY column_named_select ON orgs FOR SELECT TO dbschema_edge_reader"
+        " USING (selected_org = auth.uid());"
+        # A partition's copy of its parent's index cannot be dropped on its own.
+        "CREATE TABLE p (k int, note text) PARTITION BY RANGE (k);"
+        "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);"
+        "CREATE INDEX p_k ON p (k); CREATE INDEX p1_k_copy ON p1 (k);"
+        "CREATE TABLE crowded (id int, row_id int, pk_id int);"
+    )
+    findings = advise(read(url, "orgs", "p1", "crowded"), AdvisorOptions())
+    initplan = {f.what: f.remediation for f in findings["public.orgs"] if f.advisor == "auth_rls_initplan"}
+    assert set(initplan) == {
+        "policy nested calls auth.has_role() per row in USING",
+        "policy column_named_select calls auth.uid() per row in USING",
+    }
+    assert (
+        "USING ((SELECT auth.has_role(auth.uid())));"
+        in initplan["policy nested calls auth.has_role() per row in USING"]
+    )
+    p1 = {f.advisor: f for f in findings["public.p1"]}
+    assert "unused_index" not in p1 or "p1_k_idx" not in p1["unused_index"].remediation
+    assert p1["duplicate_index"].remediation == "DROP INDEX CONCURRENTLY public.p1_k_copy;"
+    (nopk,) = [f for f in findings["public.crowded"] if f.advisor == "no_primary_key"]
+    assert "ADD COLUMN id_1 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" in nopk.remediation

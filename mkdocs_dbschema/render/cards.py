@@ -200,6 +200,8 @@ class CardRenderer:
                 self.env.get_template(name)
             except jinja2.TemplateError as error:
                 raise self._problem(name, error) or TemplateProblem(str(error)) from error
+            except UnicodeDecodeError as error:
+                raise TemplateProblem(f"template {name}: not UTF-8 text ({error.reason})") from error
 
     def unknown_templates(self) -> dict[str, str | None]:
         """`.j2` files of the user's template folders that override no packaged template
@@ -212,7 +214,7 @@ class CardRenderer:
             try:
                 source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
                 referenced.update(filter(None, jinja2.meta.find_referenced_templates(self.env.parse(source))))
-            except jinja2.TemplateError:  # check_templates reports it
+            except (jinja2.TemplateError, UnicodeDecodeError):  # check_templates reports it
                 continue
         stems = {name.split(".")[0]: name for name in packaged}  # `.md.j2` alike would match anything
 

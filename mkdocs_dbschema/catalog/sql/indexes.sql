@@ -18,6 +18,8 @@ SELECT
     ) AS columns,
     con.conname AS "constraint",
     ic.relkind = 'I' AS partitioned,
+    -- A partition's copy of its parent's index: it goes only with the parent's.
+    EXISTS (SELECT FROM pg_inherits AS inh WHERE inh.inhrelid = i.indexrelid) AS attached,
     CASE
         -- A partitioned index keeps no statistics itself: add up its partitions' indexes.
         WHEN ic.relkind = 'I' THEN (
