@@ -513,3 +513,55 @@ def test_display_names_become_neutral_pseudonyms() -> None:
     # integration_configs.display_name holds an account label, not always a person.
     assert cell("display_name", "MotoPress - posadadelmar.example").text == "Name A"
     assert cell("guest_name", "Ana Gómez").text == "Guest A"
+
+
+# A URL nested in a URL: each level is masked part by part, to a depth; none may recurse.
+_ADVERSARIAL = ("http://a/?b=", "%2F", "@", "password=", "'", '"', "eyJ", "1", " ")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://x/?" * 150]
+    + [piece * (200_000 // len(piece)) for piece in _ADVERSARIAL]
+    + ["".join(_ADVERSARIAL) * (200_000 // len("".join(_ADVERSARIAL)))]
+    + ["".join(reversed(_ADVERSARIAL)) * (200_000 // len("".join(_ADVERSARIAL)))]
+    + ["http://a/?b=%2F@password='\"eyJ1 " * 6_000, "http://a/?next=" * 15_000],
+)
+def test_no_input_makes_a_cell_raise_or_hang(value: str) -> None:
+    for column, type_name, text in [
+        ("notes", "text", value),
+        ("callback_url", "text", value),
+        ("guest_phone", "text", value),
+        ("payload", "jsonb", json.dumps({"note": value, "callback_url": value})),
+    ]:
+        started = time.monotonic()
+        result = cell(column, text, type_name)
+        assert result.text is not None and time.monotonic() - started < 2, (column, value[:40])
+
+
+def test_urls_nested_in_urls_are_masked_to_a_depth_then_hidden() -> None:
+    value = "https://app.example/login?next=https://idp.example/cb?token=AUDnested1"
+    result = cell("notes", value)
+    assert "AUDnested1" not in (result.text or "") and "https://app.example/login" in (result.text or "")
+    deep = "http://x/?" * 150
+    result = cell("notes", deep)
+    assert result.text is not None and result.text.endswith(REDACTED) and len(result.text) < 100
+    assert "url with secrets" in result.rules
+    result = cell("redirect_url", "https://a.example/?u=" * 50 + "https://b.example/reset/AUDdeep1")
+    assert "AUDdeep1" not in (result.text or "")
+
+
+def test_a_value_too_complex_to_inspect_is_hidden_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object) -> str:
+        raise RecursionError
+
+    redactor = Redactor()
+    monkeypatch.setattr(redactor, "_by_value", explode)
+    assert (
+        cell("notes", "password=AUDboom", redactor=redactor).text,
+        cell("notes", "x", redactor=redactor).rules,
+    ) == (
+        REDACTED,
+        {"value too complex to inspect"},
+    )
+    assert redactor.text("password=AUDboom") == REDACTED

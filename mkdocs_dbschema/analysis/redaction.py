@@ -29,6 +29,9 @@ from ..catalog.model import Table
 from ..catalog.samples import RawSample, sample_order
 
 REDACTED = "[REDACTED]"
+# A URL inside a URL (a `next=` or `redirect=` parameter) is masked part by part down to this
+# many levels; one nested deeper is hidden whole, so no input makes redaction recurse or slow.
+MAX_URL_DEPTH = 3
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Column (and JSON key) names, checked in order: the first match decides. A name is tried
@@ -392,37 +395,43 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """Free text (an error message, say) with the value rules applied."""
-        return self._by_value(value, set(), Pseudonyms())
+        try:
+            return self._by_value(value, set(), Pseudonyms())
+        except RecursionError:  # too complex to inspect: publish nothing of it
+            return REDACTED
 
-    def _by_column(self, rule: str, column: str, value: str, names: Pseudonyms) -> str:
+    def _by_column(self, rule: str, column: str, value: str, names: Pseudonyms, depth: int = 0) -> str:
         # Masks that keep part of the text (phone punctuation, a URL's host) still get
         # the value rules, so an email or a token beside the number is caught too.
         masks: dict[str, Callable[[str], str]] = {
             "external id": lambda v: v if UUID.fullmatch(v) else mask_shape(v),
             "email": lambda v: mask_email(v) if "@" in v else REDACTED,
-            "phone": lambda v: self._by_value(mask_phone(v), set(), names),
-            "url": lambda v: self._by_value(v, set(), names),
+            "phone": lambda v: self._by_value(mask_phone(v), set(), names, depth),
+            "url": lambda v: self._by_value(v, set(), names, depth),
             "name": lambda v: names(_name_label(column), v),
         }
         return masks[rule](value) if rule in masks else REDACTED
 
-    def _url_part(self, key: str | None, text: str, hits: set[str], names: Pseudonyms) -> str:
+    def _url_part(self, key: str | None, text: str, hits: set[str], names: Pseudonyms, depth: int) -> str:
         """A decoded URL query value under `key`, or path segment (key None), masked: by the
-        column rule its key names, else by the value rules."""
+        column rule its key names, else by the value rules. `depth` counts the URLs it is in."""
         rule = None if key is None else self.column_rule(key)
         if rule is not None and key is not None:
-            masked = self._by_column(rule, key, text, names)
+            masked = self._by_column(rule, key, text, names, depth)
             if masked != text:
                 hits.add(f"URL parameter {rule}")
                 return masked
-        return self._by_value(text, hits, names)
+        return self._by_value(text, hits, names, depth)
 
-    def _by_value(self, text: str, hits: set[str], names: Pseudonyms) -> str:
+    def _mask_url(self, value: str, hits: set[str], names: Pseudonyms, depth: int) -> str:
+        if depth >= MAX_URL_DEPTH:  # a URL in a URL in a URL...: hide it whole
+            return REDACTED
+        return mask_url(value, lambda key, part: self._url_part(key, part, hits, names, depth + 1))
+
+    def _by_value(self, text: str, hits: set[str], names: Pseudonyms, depth: int = 0) -> str:
         replacements: dict[str, Callable[[re.Match[str]], str]] = {
             "private key block": mask_pem,
-            "url with secrets": lambda m: mask_url(
-                m.group(), lambda key, part: self._url_part(key, part, hits, names)
-            ),
+            "url with secrets": lambda m: self._mask_url(m.group(), hits, names, depth),
             "secret pair": mask_pair,
             "http auth": lambda m: m.group(1) + " " + REDACTED,
             "api key": lambda m: mask_key(m.group()),
@@ -484,7 +493,14 @@ class Redactor:
         return value
 
     def cell(self, column: str, type_name: str, text: str | None, names: Pseudonyms) -> Masked:
-        """Redact one value, given as PostgreSQL prints it."""
+        """Redact one value, given as PostgreSQL prints it; one too complex to inspect is
+        hidden whole, never published as it is."""
+        try:
+            return self._cell(column, type_name, text, names)
+        except RecursionError:
+            return Masked(REDACTED, {"value too complex to inspect"})
+
+    def _cell(self, column: str, type_name: str, text: str | None, names: Pseudonyms) -> Masked:
         if text is None:
             return Masked(None)
         stripped = text.lstrip()
