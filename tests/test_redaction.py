@@ -565,3 +565,23 @@ def test_a_value_too_complex_to_inspect_is_hidden_whole(monkeypatch: pytest.Monk
         {"value too complex to inspect"},
     )
     assert redactor.text("password=AUDboom") == REDACTED
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('password="AUDopen1', f'password="{REDACTED}'),
+        ("pwd: 'AUDopen2 and more\nnext line", f"pwd: '{REDACTED}\nnext line"),
+        ('{\\"token\\": \\"AUDopen3', f'{{\\"token\\": \\"{REDACTED}'),
+        ("password = 'it''s AUDdoubled1' ok", f"password = '{REDACTED}' ok"),
+        ("password='it\\'s AUDescaped1' ok", f"password='{REDACTED}' ok"),
+        ('secret="say ""AUDdoubled2""" ok', f'secret="{REDACTED}" ok'),
+        ("secret=\\AUDbackslash1 ok", f"secret={REDACTED} ok"),
+        ("token='x' y='z'", f"token='{REDACTED}' y='z'"),
+        ("{'password': '', 'user': 'bob'}", "{'password': '', 'user': 'bob'}"),
+    ],
+)
+def test_unclosed_doubled_and_escaped_quotes_in_secret_pairs(value: str, expected: str) -> None:
+    result = cell("notes", value)
+    assert result.text == expected
+    assert "AUD" not in (result.text or "") and ("secret pair" in result.rules or value == expected)

@@ -72,11 +72,13 @@ _PAIR_NAME = (
     r"|private[_-]?key|secret[_-]?key|signing[_-]?key))"
     r"(?:[_-](?:hash|digest|hex|b64|base64|\d+))?|key)"
 )
-# Its value: a quoted string whole (spaces and all), or else the next bare word.
+# Its value: a quoted string whole (spaces, doubled `''` and escaped `\'` quotes and all), a
+# quote never closed up to the end of its line, or else the next bare word.
 _PAIR_VALUE = (
     r"(?!\\?[\"']?(?:\[REDACTED|•••|-----BEGIN))"
-    r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|\\\"(?P<edq>(?:(?!\\\").)*)\\\"|'(?P<sq>[^'\n]*)'"
-    r"|(?P<bare>[^\s\"'\\,;&}\]]+))"
+    r"(?:\"(?P<dq>(?:[^\"\\\n]|\\.|\"\")*)\"|\\\"(?P<edq>(?:(?!\\\").)*)\\\""
+    r"|'(?P<sq>(?:[^'\\\n]|\\.|'')*)'|\\?[\"'](?P<open>[^\n]*)"
+    r"|(?P<bare>(?:[^\s\"'\\,;&}\]]|\\(?![\"']))+))"
 )
 
 # Patterns inside any text, applied in order; named apart from the column rules so that
@@ -253,7 +255,7 @@ def mask_key(value: str) -> str:
 
 def mask_pair(match: re.Match[str]) -> str:
     """Keep the key, the separator and the quotes of a secret pair; mask the value whole."""
-    groups = [g for g in ("dq", "edq", "sq", "bare") if g in match.re.groupindex]
+    groups = [g for g in ("dq", "edq", "sq", "open", "bare") if g in match.re.groupindex]
     if not groups:  # a user's own pattern: hide all it matched
         return REDACTED
     for group in groups:
