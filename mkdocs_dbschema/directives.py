@@ -12,6 +12,7 @@ unless it is inside an inline code span, which is how pages show the syntax.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,11 +28,10 @@ _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _QUOTE = re.compile(r"^[ \t]*>[ ]?")  # one block quote marker, as Python-Markdown strips it
 # A directive of a known kind written inside other text (not preceded by a backslash).
 _INLINE = re.compile(
-    r"(?<!\\)<<[ \t]*(?:" + "|".join(KINDS) + r")[ \t]*(?:[:|][^\n]*?)?>>",
+    r"(?<!\\)<<[ \t]*(?:" + "|".join(KINDS) + r")[ \t]*(?:[:|](?:[^>\n]|>(?!>))*)?>>",
     re.IGNORECASE,
 )
 _BACKTICKS = re.compile(r"(?<!\\)`+")
-_INLINE_COMMENT = re.compile(r"<!--.*?-->")
 
 
 class DirectiveError(ValueError):
@@ -103,7 +103,8 @@ def _unquoted(text: str) -> str:
 
 def parse_directive(body: str) -> tuple[str, str, dict[str, str]]:
     """`kind: argument | key: value | ...` or `kind | key: value` → (kind, argument, options)."""
-    if re.search(r">>.*<<", _unquoted(body)):
+    visible = _unquoted(body)
+    if ">>" in visible and "<<" in visible[visible.index(">>") :]:
         raise DirectiveError("one directive per line: put each `<< ... >>` on a line of its own")
     match = _KIND.match(body)
     if not match:
@@ -135,21 +136,33 @@ def _blank_code_spans(line: str) -> str:
     A run of backticks opens a span that the next run of the same length closes;
     a run that nothing closes is literal text, as in CommonMark.
     """
-    line = _INLINE_COMMENT.sub(lambda m: " " * len(m.group()), line)
+    line = _blank_comments(line)
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(line)]
+    # Runs by length, each list in line order: the closing run is found by bisection,
+    # so a line of many unmatched runs costs no more than a few passes.
+    by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        by_length.setdefault(end - start, []).append(start)
     out, pos = [], 0
-    while (opening := _BACKTICKS.search(line, pos)) is not None:
-        ticks = opening.group()
-        closing = next(
-            (m for m in re.finditer("`+", line[opening.end() :]) if m.group() == ticks),
-            None,
-        )
-        if closing is None:
-            out.append(line[pos : opening.end()])
-            pos = opening.end()
+    for start, end in runs:
+        if start < pos:
             continue
-        end = opening.end() + closing.end()
-        out.append(line[pos : opening.start()] + " " * (end - opening.start()))
-        pos = end
+        starts = by_length[end - start]
+        later = bisect.bisect_right(starts, start)
+        if later == len(starts):  # nothing closes it: literal text
+            continue
+        close = starts[later] + (end - start)
+        out.append(line[pos:start] + " " * (close - start))
+        pos = close
+    return "".join(out) + line[pos:]
+
+
+def _blank_comments(line: str) -> str:
+    """`line` with every closed `<!-- ... -->` blanked out."""
+    out, pos = [], 0
+    while (start := line.find("<!--", pos)) >= 0 and (end := line.find("-->", start + 4)) >= 0:
+        out.append(line[pos:start] + " " * (end + 3 - start))
+        pos = end + 3
     return "".join(out) + line[pos:]
 
 
@@ -163,7 +176,8 @@ def _inline_directives(text: str, number: int, indent: str) -> list[Malformed]:
         reason += " (in a list item, put it on a line of its own, indented like the item's text)"
     return [
         Malformed(text[m.start() : m.end()], number, indent, reason, inline=True)
-        for m in _INLINE.finditer(visible)
+        # Up to the last `>>` only: past it no directive can close.
+        for m in _INLINE.finditer(visible, 0, visible.rfind(">>") + 2)
     ]
 
 

@@ -310,3 +310,22 @@ def test_a_built_page_reports_every_misplaced_or_doubtful_directive(
     table = article[article.index("<table>", article.index("</blockquote>")) :]
     assert table.index("next row") < table.index('class="admonition failure"')
     assert "Shown as <code>" in article and article.count('class="admonition failure"') == 5
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x <<table:" * 20_000,  # many openings, no closing
+        "`" + " ``" * 20_000,  # many backtick runs
+        "<!--" * 20_000,  # comments never closed
+        ">>" * 20_000 + " <<",
+        "a <<table: x>> " * 20_000,
+    ],
+)
+def test_adversarial_lines_are_scanned_in_linear_time(line: str) -> None:
+    import time
+
+    started = time.monotonic()
+    directives.find(line)
+    directives.find(f"<< table: {line} >>")
+    assert time.monotonic() - started < 2  # quadratic scanning took tens of seconds here

@@ -50,7 +50,9 @@ def display_url(url: URL) -> str:
     return url.set(drivername="postgresql", query=query).render_as_string(hide_password=True)
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s]*)@", re.I)
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]{0,31}://[^:/?#@\s]{0,256}:)(?P<pw>[^@\s]{0,1024})@", re.I
+)
 _KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)(?P<pw>'[^']*'|\S+)", re.I)
 
 
