@@ -6,6 +6,7 @@ import dataclasses
 import os
 import signal
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +40,16 @@ from .render.cards import CardRenderer, RenderOptions, TemplateProblem
 log = get_plugin_logger(__name__)
 
 CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What one page asks of the database."""
+
+    any_directive: bool  # well-formed or not: each gets a card or a located warning
+    requests: dict[TableRef, int]  # table → the most sample rows any directive asks for
+    patterns: list[str]  # query patterns to plan
+    wants_graph: bool  # << migration-order >> or << advisors >>
 
 
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
@@ -181,26 +192,32 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 log.warning("sample rows of %s: %s", table.display, sample.note)
             self.samples[key] = sample
 
-    def _requests(self, markdown: str) -> dict[TableRef, int]:
-        """The tables a page names, with the most sample rows any of its directives asks for."""
+    def _survey(self, markdown: str) -> Survey:
+        """What a page asks for, from one scan of it."""
+        found = [f for _, _, f in directives.scan(markdown) if f is not None]
         requests: dict[TableRef, int] = {}
-        for found in directives.find(markdown):
-            ref = _table_ref(found)
-            if isinstance(ref, TableRef) and isinstance(found, directives.Directive):
-                limit = _sample_limit(found, self.config.samples)
+        for item in found:
+            ref = _table_ref(item) if not isinstance(item, directives.QueryPattern) else None
+            if isinstance(ref, TableRef) and isinstance(item, directives.Directive):
+                limit = _sample_limit(item, self.config.samples)
                 requests[ref] = max(requests.get(ref, 0), limit if isinstance(limit, int) else 0)
-        return requests
+        return Survey(
+            any_directive=any(not isinstance(f, directives.QueryPattern) for f in found),
+            requests=requests,
+            patterns=[f.sql for f in found if isinstance(f, directives.QueryPattern)],
+            wants_graph=any(isinstance(f, directives.Directive) and f.kind in CATALOG_WIDE for f in found),
+        )
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         refs: dict[TableRef, int] = {}
         patterns: dict[str, None] = {}
         wants_graph = False
         for file in files.documentation_pages():
-            markdown = file.content_string
-            for ref, limit in self._requests(markdown).items():
+            survey = self._survey(file.content_string)
+            for ref, limit in survey.requests.items():
                 refs[ref] = max(refs.get(ref, 0), limit)
-            patterns.update((p.sql, None) for p in directives.find_query_patterns(markdown))
-            wants_graph = wants_graph or _wants_graph(markdown)
+            patterns.update(dict.fromkeys(survey.patterns))
+            wants_graph = wants_graph or survey.wants_graph
         self.samples, self.plans = {}, {}
         self.catalog = self._read(refs, list(patterns)) if refs or patterns or wants_graph else None
         self._analyse()
@@ -211,11 +228,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def on_page_markdown(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
-        patterns = [p.sql for p in directives.find_query_patterns(markdown)]
-        if not patterns and not directives.find(markdown):
+        survey = self._survey(markdown)
+        if not survey.patterns and not survey.any_directive:
             return None
-        requests = self._requests(markdown)
-        unplanned = [query for query in patterns if query not in self.plans]
+        requests = survey.requests
+        unplanned = [query for query in survey.patterns if query not in self.plans]
         # Directives another plugin added after on_files: one more read for those.
         missing = {
             ref: limit
@@ -223,7 +240,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             if self.catalog is None or str(ref) not in self.catalog.resolved
         }
         # A page of malformed directives only needs no database to say so.
-        needs_catalog = bool(requests or patterns or _wants_graph(markdown))
+        needs_catalog = bool(requests or survey.patterns or survey.wants_graph)
         if needs_catalog and (missing or unplanned or self.catalog is None):
             extra = self._read(missing, unplanned)
             if self.catalog is None:
@@ -325,12 +342,6 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
         return parse_table_name(found.argument)
     except TableNameError as error:
         return str(error)
-
-
-def _wants_graph(markdown: str) -> bool:
-    return any(
-        isinstance(d, directives.Directive) and d.kind in CATALOG_WIDE for d in directives.find(markdown)
-    )
 
 
 def _sample_limit(directive: directives.Directive, default: int) -> int | str:
