@@ -365,6 +365,7 @@ class Redactor:
     ) -> None:
         self.column_rules = [(name, re.compile(p, re.I)) for name, p in column_rules.items()]
         self.value_rules = [(name, re.compile(p)) for name, p in value_rules.items()]
+        self._rule_of: dict[str, str | None] = {}  # column and key names repeat on every row
 
     @classmethod
     def configured(
@@ -389,11 +390,13 @@ class Redactor:
         return cls(columns, values)
 
     def column_rule(self, name: str) -> str | None:
-        snake = snake_case(name)
-        return next(
-            (rule for rule, pattern in self.column_rules if pattern.search(name) or pattern.search(snake)),
-            None,
-        )
+        if name not in self._rule_of:
+            snake = snake_case(name)
+            self._rule_of[name] = next(
+                (rule for rule, pattern in self.column_rules if pattern.search(name) or pattern.search(snake)),
+                None,
+            )
+        return self._rule_of[name]
 
     def text(self, value: str) -> str:
         """Free text (an error message, say) with the value rules applied."""
