@@ -391,9 +391,9 @@ class Redactor:
 
     def column_rule(self, name: str) -> str | None:
         if name not in self._rule_of:
-            snake = snake_case(name)
+            spellings = (name, snake_case(name))
             self._rule_of[name] = next(
-                (rule for rule, pattern in self.column_rules if pattern.search(name) or pattern.search(snake)),
+                (rule for rule, pattern in self.column_rules if any(map(pattern.search, spellings))),
                 None,
             )
         return self._rule_of[name]
