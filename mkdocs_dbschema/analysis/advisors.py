@@ -157,17 +157,8 @@ def unindexed_foreign_keys(
 def no_primary_key(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
     if table.kind not in STORED_KINDS or table.primary_key is not None:
         return
-    not_null = {c.name for c in table.columns if not c.nullable}
     # A unique key over NOT NULL columns already identifies rows: promote it.
-    candidate = next(
-        (
-            index.columns
-            for index in table.indexes
-            if index.unique and index.valid and not index.partial and not index.expression
-            if index.columns and set(index.columns) <= not_null
-        ),
-        None,
-    )
+    candidate = next(iter(table.unique_keys), None)
     if candidate:
         fix = f"ALTER TABLE {_qualified(table)} ADD PRIMARY KEY ({_columns(candidate)});"
     else:

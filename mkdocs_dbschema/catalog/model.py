@@ -182,6 +182,17 @@ class Table:
     def primary_key(self) -> Constraint | None:
         return next((c for c in self.constraints if c.kind == "primary key"), None)
 
+    @property
+    def unique_keys(self) -> list[tuple[str, ...]]:
+        """Columns of every unique index over NOT NULL columns: each identifies a row."""
+        not_null = {c.name for c in self.columns if not c.nullable}
+        return [
+            index.columns
+            for index in self.indexes
+            if index.unique and index.valid and not index.partial and not index.expression
+            if index.columns and set(index.columns) <= not_null
+        ]
+
 
 @dataclass(frozen=True)
 class Catalog:

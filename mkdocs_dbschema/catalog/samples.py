@@ -62,11 +62,9 @@ def sample_order(table: Table) -> tuple[str, ...] | None:
     primary = table.primary_key
     if primary is not None and set(primary.columns) <= readable:
         return primary.columns
-    not_null = {c.name for c in table.columns if not c.nullable} & readable
-    for index in table.indexes:
-        usable = index.unique and index.valid and not index.partial and not index.expression
-        if usable and index.columns and set(index.columns) <= not_null:
-            return index.columns
+    readable_key = next((key for key in table.unique_keys if set(key) <= readable), None)
+    if readable_key is not None:
+        return readable_key
     # A view has no row count to judge by; statement_timeout bounds its sort.
     if table.kind == "view" or (table.row_estimate is not None and table.row_estimate <= SORT_LIMIT):
         return ()
