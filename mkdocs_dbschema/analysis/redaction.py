@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from ..catalog.model import Table
-from ..catalog.samples import RawSample, sample_order
+from ..catalog.samples import RawSample
 
 REDACTED = "[REDACTED]"
 # A URL inside a URL (a `next=` or `redirect=` parameter) is masked part by part down to this
@@ -587,8 +587,7 @@ def redact_sample(
                 text = text[:max_length]
             cells.append(Cell(text, tuple(sorted(result.rules)), cut))
         rows.append(tuple(cells))
-    order = sample_order(table)
     # A read error may quote the data (a function raising 'bad row for guest %'): it gets
     # the value rules like any cell.
     note = raw.note if redactor is None or raw.note is None else redactor.text(raw.note)
-    return Sample(raw.columns, raw.hidden, tuple(rows), note, order, limit)
+    return Sample(raw.columns, raw.hidden, tuple(rows), note, raw.order, limit)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ class RawSample:
     rows: tuple[tuple[str | None, ...], ...]
     note: str | None = None  # why there are no rows, when there are none
     problem: bool = False  # the note is worth a warning
+    order: tuple[str, ...] | None = ()  # as sample_order says: what the rows are ordered by
 
 
 def _unreadable(table: Table, role: str) -> RawSample | None:
@@ -71,7 +72,7 @@ def sample_order(table: Table) -> tuple[str, ...] | None:
     return None
 
 
-def _rows_query(table: Table, limit: int) -> sql.Composed:
+def _rows_query(table: Table, limit: int, order: tuple[str, ...] | None) -> sql.Composed:
     """One JSON array of the first `limit` rows, each an array of column texts.
 
     Keys sort in their own type (10 after 2); every column sorts by its text (any type
@@ -83,7 +84,6 @@ def _rows_query(table: Table, limit: int) -> sql.Composed:
     selected = [
         sql.SQL("{}::text AS {}").format(sql.Identifier(c), v) for c, v in zip(readable, values, strict=True)
     ]
-    order = sample_order(table)
     keys: list[sql.Identifier] = []
     if order:
         keys = [sql.Identifier(f"k{i}") for i in range(len(order))]
@@ -139,32 +139,34 @@ def read_samples(conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role:
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     samples: dict[str, RawSample] = {}
-    queries: dict[str, tuple[Table, sql.Composed]] = {}
+    queries: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
     for table, limit in wanted:
         early = _unreadable(table, role)
         if early is not None:
             samples[table.key] = early
         else:
-            queries[table.key] = (table, _rows_query(table, limit))
+            order = sample_order(table)
+            queries[table.key] = (table, order, _rows_query(table, limit, order))
     if not queries:
         return samples
     batch = sql.SQL(" UNION ALL ").join(
         sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query)
-        for n, (_, query) in enumerate(queries.values())
+        for n, (_, _, query) in enumerate(queries.values())
     )
     try:
         with conn.begin_nested():
             found = dict(driver.execute(batch).fetchall())
     except psycopg.Error:
-        for table, query in queries.values():
+        for table, order, query in queries.values():
             try:
                 with conn.begin_nested():
                     row = driver.execute(query).fetchone()
             except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
-                samples[table.key] = _failed(table, error, role)
+                samples[table.key] = replace(_failed(table, error, role), order=order)
             else:
-                samples[table.key] = _outcome(table, row[0] if row else None, role)
+                samples[table.key] = replace(_outcome(table, row[0] if row else None, role), order=order)
         return samples
-    for n, (table, _) in enumerate(queries.values()):
-        samples[table.key] = _outcome(table, found.get(n), role)
+    for n, (table, order, _) in enumerate(queries.values()):
+        # The page shows the query: it says the order the rows were read in.
+        samples[table.key] = replace(_outcome(table, found.get(n), role), order=order)
     return samples
