@@ -42,9 +42,14 @@ def parse_url(dsn: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
+def _holds_password(parameter: str) -> bool:
+    """`password`, `sslpassword`, ...: URL query parameters that carry a secret."""
+    return "pass" in parameter.lower()
+
+
 def display_url(url: URL) -> str:
     # Passwords may also come as query parameters (?password=, ?sslpassword=).
-    query = {k: ("***" if "pass" in k.lower() else v) for k, v in url.query.items()}
+    query = {k: ("***" if _holds_password(k) else v) for k, v in url.query.items()}
     if not url.password:  # the embedded server's empty password is no secret worth a ***
         url = URL.create("postgresql", url.username, None, url.host, url.port, url.database)
     return url.set(drivername="postgresql", query=query).render_as_string(hide_password=True)
@@ -95,7 +100,7 @@ def create_engine(url: URL, settings: SessionSettings) -> Engine:
 def _secrets_of(url: URL) -> list[str]:
     values = [str(url.password)] if url.password else []
     for key, value in url.query.items():
-        if "pass" in key.lower():
+        if _holds_password(key):
             values.extend([value] if isinstance(value, str) else value)
     return values
 
