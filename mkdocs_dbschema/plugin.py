@@ -19,7 +19,7 @@ from mkdocs.structure.pages import Page
 from . import directives
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
-from .analysis.redaction import Redactor, Sample, redact_sample
+from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -162,6 +162,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             try:
                 with connect(engine) as conn:
                     catalog = read_catalog(conn, list(refs))
+                    if self.redactor is not None:
+                        catalog = redact_defaults(catalog, self.redactor)
                     self._read_samples(conn, catalog, refs)
                     for query in patterns:
                         self.plans[query] = plan_query(

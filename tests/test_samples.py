@@ -446,3 +446,20 @@ def test_big_tables_without_a_key_are_never_sorted_whole(make_db, tmp_path: Path
     assert "1n1" in big.replace("\n", "")  # the first rows as stored
     assert "SELECT * FROM keyed ORDER BY code LIMIT 3;" in keyed  # a unique NOT NULL key orders
     assert first.page() == second.page()
+
+
+def test_secrets_in_column_defaults_are_redacted(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE webhooks (id bigserial PRIMARY KEY, state text DEFAULT 'pending',"
+        " created_at timestamptz DEFAULT now(), uid uuid DEFAULT gen_random_uuid(),"
+        " signing_key text DEFAULT 'whsec_5Wq8Z2kLr0PzXv9NtY3aBc',"
+        " callback text DEFAULT 'https://hooks.example/cb?token=tk_9f8e7d6c5b4a39281706')"
+    )
+    result = build(tmp_path, {"index.md": "<< table: webhooks | samples: 0 >>\n"}, {"dsn": url}, strict=True)
+    assert result.returncode == 0, result.log
+    text = result.text()
+    assert "5Wq8Z2kLr0PzXv9NtY3aBc" not in text and "tk_9f8e7d6c5b4a39281706" not in text
+    assert "whsec_[REDACTED]" in text and "https://hooks.example/cb?token=•••" in text
+    # Ordinary defaults stay exactly as PostgreSQL prints them.
+    for default in ("nextval('webhooks_id_seq'::regclass)", "'pending'::text", "now()", "gen_random_uuid()"):
+        assert default in text

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
-from ..catalog.model import Table
+from ..catalog.model import Catalog, Table
 from ..catalog.samples import RawSample
 
 REDACTED = "[REDACTED]"
@@ -591,3 +591,16 @@ def redact_sample(
     # the value rules like any cell.
     note = raw.note if redactor is None or raw.note is None else redactor.text(raw.note)
     return Sample(raw.columns, raw.hidden, tuple(rows), note, raw.order, limit)
+
+
+def redact_defaults(catalog: Catalog, redactor: Redactor) -> Catalog:
+    """Column defaults are data written into the schema (`DEFAULT 'sk_live_...'`): they get
+    the value rules before any card shows them."""
+    tables = {}
+    for key, table in catalog.tables.items():
+        columns = tuple(
+            dataclasses.replace(c, default=redactor.text(c.default)) if c.default else c
+            for c in table.columns
+        )
+        tables[key] = dataclasses.replace(table, columns=columns)
+    return dataclasses.replace(catalog, tables=tables)
