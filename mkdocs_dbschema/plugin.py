@@ -199,8 +199,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         found = [f for _, _, f in directives.scan(markdown) if f is not None]
         requests: dict[TableRef, int] = {}
         for item in found:
-            ref = _table_ref(item) if not isinstance(item, directives.QueryPattern) else None
-            if isinstance(ref, TableRef) and isinstance(item, directives.Directive):
+            if not isinstance(item, directives.Directive):
+                continue
+            ref = _table_ref(item)
+            if isinstance(ref, TableRef):
                 limit = _sample_limit(item, self.config.samples)
                 requests[ref] = max(requests.get(ref, 0), limit if isinstance(limit, int) else 0)
         return Survey(

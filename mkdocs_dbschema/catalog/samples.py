@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import psycopg
 import sqlalchemy as sa
@@ -37,10 +37,16 @@ class RawSample:
     order: tuple[str, ...] | None = ()  # as sample_order says: what the rows are ordered by
 
 
-def _unreadable(table: Table, role: str) -> RawSample | None:
-    """Why no rows can be read at all, before asking the server."""
+def _split_columns(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns the role may read, and those it may not, in table order."""
     readable = tuple(c.name for c in table.columns if c.readable)
     hidden = tuple(c.name for c in table.columns if not c.readable)
+    return readable, hidden
+
+
+def _unreadable(table: Table, role: str) -> RawSample | None:
+    """Why no rows can be read at all, before asking the server."""
+    readable, hidden = _split_columns(table)
     if not table.populated:
         return RawSample(readable, hidden, (), "the materialized view has not been populated yet")
     if not table.columns:
@@ -59,7 +65,7 @@ SORT_LIMIT = 10_000
 def sample_order(table: Table) -> tuple[str, ...] | None:
     """The columns sample rows are ordered by: the primary key, else a unique key over NOT
     NULL columns; `()`: every column's text (small tables); None: storage order."""
-    readable = {c.name for c in table.columns if c.readable}
+    readable = set(_split_columns(table)[0])
     primary = table.primary_key
     if primary is not None and set(primary.columns) <= readable:
         return primary.columns
@@ -79,7 +85,7 @@ def _rows_query(table: Table, limit: int, order: tuple[str, ...] | None) -> sql.
     has one; not every type can be sorted). The aggregate orders again by the same
     keys, so the rows keep that order exactly.
     """
-    readable = [c.name for c in table.columns if c.readable]
+    readable, _ = _split_columns(table)
     values = [sql.Identifier(f"v{i}") for i in range(len(readable))]
     selected = [
         sql.SQL("{}::text AS {}").format(sql.Identifier(c), v) for c, v in zip(readable, values, strict=True)
@@ -109,25 +115,25 @@ def _rows_query(table: Table, limit: int, order: tuple[str, ...] | None) -> sql.
     )
 
 
-def _outcome(table: Table, rows: list[list[str | None]] | None, role: str) -> RawSample:
-    readable = tuple(c.name for c in table.columns if c.readable)
-    hidden = tuple(c.name for c in table.columns if not c.readable)
+def _outcome(
+    table: Table, rows: list[list[str | None]] | None, role: str, order: tuple[str, ...] | None
+) -> RawSample:
+    readable, hidden = _split_columns(table)
     if rows:
-        return RawSample(readable, hidden, tuple(tuple(row) for row in rows))
+        return RawSample(readable, hidden, tuple(tuple(row) for row in rows), order=order)
     if table.rls_active:
         estimate = (
             "" if table.row_estimate is None else f" (it holds about {round(table.row_estimate):,} rows)"
         )
         note = f"row level security hides every row from role {role}{estimate}"
-        return RawSample(readable, hidden, (), note, True)
-    return RawSample(readable, hidden, (), "the table is empty")
+        return RawSample(readable, hidden, (), note, True, order)
+    return RawSample(readable, hidden, (), "the table is empty", order=order)
 
 
-def _failed(table: Table, error: psycopg.Error, role: str) -> RawSample:
-    readable = tuple(c.name for c in table.columns if c.readable)
-    hidden = tuple(c.name for c in table.columns if not c.readable)
+def _failed(table: Table, error: psycopg.Error, role: str, order: tuple[str, ...] | None) -> RawSample:
+    readable, hidden = _split_columns(table)
     reason = _without_data(str(error), {table.schema, table.name, role, *readable, *hidden})
-    return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True)
+    return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True, order)
 
 
 def read_samples(conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role: str) -> dict[str, RawSample]:
@@ -162,11 +168,11 @@ def read_samples(conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role:
                 with conn.begin_nested():
                     row = driver.execute(query).fetchone()
             except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
-                samples[table.key] = replace(_failed(table, error, role), order=order)
+                samples[table.key] = _failed(table, error, role, order)
             else:
-                samples[table.key] = replace(_outcome(table, row[0] if row else None, role), order=order)
+                samples[table.key] = _outcome(table, row[0] if row else None, role, order)
         return samples
     for n, (table, order, _) in enumerate(queries.values()):
         # The page shows the query: it says the order the rows were read in.
-        samples[table.key] = replace(_outcome(table, found.get(n), role), order=order)
+        samples[table.key] = _outcome(table, found.get(n), role, order)
     return samples
