@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -191,6 +191,7 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         if catalog.stats_since
         else ("since statistics began")
     )
+    shapes = Counter(_shape(index) for index in table.indexes)
     for index in table.indexes:
         if index.scans or index.unique or index.constraint is not None or not index.valid or index.attached:
             continue
@@ -198,7 +199,7 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
         if any(_covers(index, fk.columns) for fk in table.foreign_keys):
             continue
         # An index with an identical twin is duplicate_index's finding: drop one, not both.
-        if sum(_shape(other) == _shape(index) for other in table.indexes) > 1:
+        if shapes[_shape(index)] > 1:
             continue
         yield f"index {index.name} has not been scanned {since}", _drop_index(table, index)
 
