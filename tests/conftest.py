@@ -26,7 +26,8 @@ from mkdocs_dbschema.catalog.reader import read_catalog
 # Copies of shared/fixtures (real-world schemas, each with its licence) and of the
 # user's plan, kept as they are so a fresh clone tests with nothing beside it.
 FIXTURES = Path(__file__).parent / "fixtures"
-SECTIONS = Path(__file__).parent / "sql" / "sections.sql"  # one table per card feature
+SQL = Path(__file__).parent / "sql"  # schemas written for the tests
+SECTIONS = SQL / "sections.sql"  # one table per card feature
 SERVERS = ["embedded"] + (["external"] if os.environ.get("DBSCHEMA_TEST_DSN") else [])
 _names = itertools.count()
 

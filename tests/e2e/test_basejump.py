@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SQL
 from sites import build
 
-SHIM = Path(__file__).parent / "sql" / "supabase_shim.sql"
+SHIM = SQL / "supabase_shim.sql"
 TABLES = ["config", "accounts", "account_user", "invitations", "billing_customers", "billing_subscriptions"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES, Server, ensure_role, read
+from conftest import FIXTURES, SQL, Server, ensure_role, read
 from sites import build
 
 from mkdocs_dbschema.analysis.advisors import ADVISOR_NAMES, AdvisorOptions, advise
@@ -19,7 +19,7 @@ from mkdocs_dbschema.catalog.embedded import demo_schema
 from mkdocs_dbschema.catalog.plans import parametrize, plan_query
 from mkdocs_dbschema.render.cards import frequency, hit_ratio
 
-ADVISORS_SQL = Path(__file__).parent / "sql" / "advisors.sql"
+ADVISORS_SQL = SQL / "advisors.sql"
 
 
 def test_levels_of_chains_cycles_and_self_references() -> None:
