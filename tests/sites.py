@@ -1,17 +1,21 @@
-"""Build throwaway MkDocs sites with the real `mkdocs` command."""
+"""Build throwaway MkDocs sites, in process, as `mkdocs build` does."""
 
 from __future__ import annotations
 
 import html
+import io
+import logging
 import os
 import re
-import subprocess
-import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import ConfigurationError, MkDocsException
 
 EXTENSIONS = [
     "admonition",
@@ -52,7 +56,6 @@ def build(
     extensions: list[Any] | None = None,
     env: dict[str, str] | None = None,
     extra_config: dict[str, Any] | None = None,
-    timeout: float = 300,
 ) -> Build:
     (root / "docs").mkdir(parents=True, exist_ok=True)
     for name, text in pages.items():
@@ -66,13 +69,43 @@ def build(
     }
     config_text = yaml.safe_dump(config, allow_unicode=True)
     (root / "mkdocs.yml").write_text(config_text, "utf-8")
-    command = [sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml")]
-    if strict:
-        command.append("--strict")
-    environment = {k: v for k, v in os.environ.items() if k != "DBSCHEMA_DSN"}
-    environment.update(env or {})
-    environment["NO_MKDOCS_2_WARNING"] = "1"
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=environment, check=False
-    )
-    return Build(result.returncode, result.stdout + result.stderr, root / "site")
+    return build_config(root / "mkdocs.yml", strict=strict, env=env)
+
+
+def build_config(config_file: Path, *, strict: bool = False, env: dict[str, str] | None = None) -> Build:
+    """`mkdocs build` in this process, as mkdocs' CLI runs it (mkdocstrings' tests do the
+    same): a subprocess per site cost most of the suite's time. The log reads like the
+    CLI's; an error that would end the CLI ends here with return code 1 and its traceback
+    in the log, so tests can still say "no traceback"."""
+    logger = logging.getLogger("mkdocs")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)-8s-  %(message)s"))
+    saved_level, saved_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    saved_env = dict(os.environ)
+    os.environ.pop("DBSCHEMA_DSN", None)
+    os.environ.update(env or {})
+    returncode = 0
+    try:
+        config = load_config(config_file=str(config_file), strict=strict)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            mkdocs_build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except (MkDocsException, ConfigurationError) as error:
+        stream.write(f"Error: {error}\n")  # what the CLI prints, without a traceback
+        returncode = 1
+    except Exception:
+        stream.write(traceback.format_exc())
+        returncode = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
+    return Build(returncode, stream.getvalue(), config_file.parent / "site")
