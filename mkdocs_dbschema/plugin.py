@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,21 +18,12 @@ from mkdocs.structure.pages import Page
 from . import directives
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
-from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample
-from .catalog.connection import (
-    DatabaseError,
-    SessionSettings,
-    connect,
-    create_engine,
-    display_url,
-    parse_url,
-)
+from .analysis.redaction import Redactor
+from .catalog.connection import DatabaseError, SessionSettings, display_url, parse_url
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
-from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
-from .catalog.reader import read_catalog
-from .catalog.samples import read_samples
+from .collect import Collection, SampleRequest, collect, merge, sample_limit
 from .config import DbSchemaConfig
 from .render.cards import CardRenderer, RenderOptions, TemplateProblem
 
@@ -47,7 +37,7 @@ class Survey:
     """What one page asks of the database."""
 
     any_directive: bool  # well-formed or not: each gets a card or a located warning
-    requests: dict[TableRef, int]  # table → the most sample rows any directive asks for
+    requests: dict[TableRef, SampleRequest]  # table → the most sample rows any directive asks for
     patterns: list[str]  # query patterns to plan
     wants_graph: bool  # << migration-order >> or << advisors >>
 
@@ -55,13 +45,11 @@ class Survey:
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def __init__(self) -> None:
         self.embedded = EmbeddedServer()
-        self.catalog: Catalog | None = None
+        self.collection: Collection | None = None
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
         self.redactor: Redactor | None = None
-        self.samples: dict[str, Sample] = {}
         self.findings: dict[str, list[Finding]] = {}
-        self.plans: dict[str, QueryPlan] = {}  # query pattern → its plan, for this build
         self.url: str | None = None
         self.dsn: str | None = None
 
@@ -131,7 +119,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.redactor = None
             log.warning("redaction is off (redaction.enabled: false): sample values are published as stored")
         self.base = base
-        self.catalog = None
+        self.collection = None
         return config
 
     # -- reading -----------------------------------------------------------------
@@ -149,7 +137,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.info("embedded PostgreSQL loaded %s", ", ".join(str(f) for f in files))
         return uri
 
-    def _read(self, refs: dict[TableRef, int], patterns: Sequence[str] = ()) -> Catalog:
+    def _read(self, refs: Mapping[TableRef, SampleRequest], patterns: Sequence[str] = ()) -> Collection:
         try:
             url = parse_url(self._database_url())
             settings = SessionSettings(
@@ -158,53 +146,36 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 lock_timeout=self.config.lock_timeout,
                 search_path=self.config.search_path,
             )
-            engine = create_engine(url, settings)
-            try:
-                with connect(engine) as conn:
-                    catalog = read_catalog(conn, list(refs))
-                    if self.redactor is not None:
-                        catalog = redact_defaults(catalog, self.redactor)
-                    self._read_samples(conn, catalog, refs)
-                    for query in patterns:
-                        self.plans[query] = plan_query(
-                            conn, query, len(self.plans), min(settings.statement_timeout, PLAN_TIMEOUT_MS)
-                        )
-            finally:
-                engine.dispose()
+            collection = collect(
+                url,
+                settings,
+                refs,
+                patterns,
+                redactor=self.redactor,
+                max_value_length=self.config.max_value_length,
+            )
         except DatabaseError as error:
             raise PluginError(f"dbschema: {error}") from None
+        for warning in collection.warnings:
+            log.warning("%s", warning)
         if self.url != display_url(url):
             self.url = display_url(url)
             source = "" if self.dsn else "embedded "
-            log.info("documenting %s%s (PostgreSQL %s)", source, self.url, catalog.server_version)
-        return catalog
-
-    def _read_samples(self, conn: Any, catalog: Catalog, refs: dict[TableRef, int]) -> None:
-        """Read, then at once redact, the sample rows every card will show."""
-        limits: dict[str, int] = {}
-        for ref, limit in refs.items():
-            key = catalog.resolved.get(str(ref))
-            if key is not None and limit > 0:
-                limits[key] = max(limit, limits.get(key, 0))
-        wanted = [(catalog.tables[key], limit) for key, limit in sorted(limits.items())]
-        for key, raw in read_samples(conn, wanted, catalog.role).items():
-            table, limit = catalog.tables[key], limits[key]
-            sample = redact_sample(raw, table, limit, self.redactor, self.config.max_value_length)
-            if raw.problem:  # the redacted note: a server error may quote row data
-                log.warning("sample rows of %s: %s", table.display, sample.note)
-            self.samples[key] = sample
+            log.info("documenting %s%s (PostgreSQL %s)", source, self.url, collection.catalog.server_version)
+        return collection
 
     def _survey(self, markdown: str) -> Survey:
         """What a page asks for, from one scan of it."""
         found = [f for _, _, f in directives.scan(markdown) if f is not None]
-        requests: dict[TableRef, int] = {}
+        requests: dict[TableRef, SampleRequest] = {}
         for item in found:
             if not isinstance(item, directives.Directive):
                 continue
             ref = _table_ref(item)
             if isinstance(ref, TableRef):
                 limit = _sample_limit(item, self.config.samples)
-                requests[ref] = max(requests.get(ref, 0), limit if isinstance(limit, int) else 0)
+                request = SampleRequest(limit if isinstance(limit, int) else 0, "samples" in item.options)
+                requests[ref] = _wider(requests.get(ref), request)
         return Survey(
             any_directive=any(not isinstance(f, directives.QueryPattern) for f in found),
             requests=requests,
@@ -213,17 +184,16 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         )
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        refs: dict[TableRef, int] = {}
+        refs: dict[TableRef, SampleRequest] = {}
         patterns: dict[str, None] = {}
         wants_graph = False
         for file in files.documentation_pages():
             survey = self._survey(file.content_string)
-            for ref, limit in survey.requests.items():
-                refs[ref] = max(refs.get(ref, 0), limit)
+            for ref, request in survey.requests.items():
+                refs[ref] = _wider(refs.get(ref), request)
             patterns.update(dict.fromkeys(survey.patterns))
             wants_graph = wants_graph or survey.wants_graph
-        self.samples, self.plans = {}, {}
-        self.catalog = self._read(refs, list(patterns)) if refs or patterns or wants_graph else None
+        self.collection = self._read(refs, list(patterns)) if refs or patterns or wants_graph else None
         self._analyse()
         return files
 
@@ -236,26 +206,28 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if not survey.patterns and not survey.any_directive:
             return None
         requests = survey.requests
-        unplanned = [query for query in survey.patterns if query not in self.plans]
+        known = self.collection
+        unplanned = [query for query in survey.patterns if known is None or query not in known.plans]
         # Directives another plugin added after on_files: one more read for those.
         missing = {
-            ref: limit
-            for ref, limit in requests.items()
-            if self.catalog is None or str(ref) not in self.catalog.resolved
+            ref: request
+            for ref, request in requests.items()
+            if known is None or str(ref) not in known.catalog.resolved
         }
         # A page of malformed directives only needs no database to say so.
         needs_catalog = bool(requests or survey.patterns or survey.wants_graph)
-        if needs_catalog and (missing or unplanned or self.catalog is None):
+        if needs_catalog and (missing or unplanned or known is None):
             extra = self._read(missing, unplanned)
-            if self.catalog is None:
-                self.catalog = extra
-            else:
-                self.catalog = _merge(self.catalog, extra)
+            self.collection = extra if known is None else merge(known, extra)
             self._analyse()
         try:
             return directives.expand(markdown, lambda d: self._expand(d, page))
         except TemplateProblem as error:
             raise PluginError(f"dbschema: {page.file.src_uri}: {error}") from None
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self.collection.catalog if self.collection else None
 
     def _analyse(self) -> None:
         catalog = self.catalog
@@ -266,7 +238,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         assert self.renderer is not None
         where = f"{page.file.src_uri}:{found.line}"
         if isinstance(found, directives.QueryPattern):
-            plan = self.plans[found.sql]
+            assert self.collection is not None
+            plan = self.collection.plans[found.sql]
             if plan.error:
                 log.warning("%s: query pattern does not plan: %s", where, plan.error)
             return self.renderer.plan(plan)
@@ -292,8 +265,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         limit = _sample_limit(found, self.config.samples)
         if isinstance(limit, str):
             return self._problem(where, found.source, limit)
-        sample = self.samples.get(key)
         table = self.catalog.tables[key]
+        # System relations show rows only when asked: their rows are other sessions' data.
+        limit = sample_limit(table, SampleRequest(limit, "samples" in found.options))
+        sample = self.collection.samples.get(key) if self.collection else None
         return self.renderer.table_card(
             table,
             self.catalog,
@@ -361,13 +336,8 @@ def _sample_limit(directive: directives.Directive, default: int) -> int | str:
     return int(value)
 
 
-def _merge(first: Catalog, second: Catalog) -> Catalog:
-    return dataclasses.replace(
-        second,
-        tables={**first.tables, **second.tables},
-        types={**first.types, **second.types},
-        graph={**first.graph, **second.graph},
-        names={**first.names, **second.names},
-        resolved={**first.resolved, **second.resolved},
-        hints={**first.hints, **second.hints},
-    )
+def _wider(known: SampleRequest | None, new: SampleRequest) -> SampleRequest:
+    """Two directives for one table: the more rows, asked for if either asked."""
+    if known is None:
+        return new
+    return SampleRequest(max(known.limit, new.limit), known.explicit or new.explicit)

@@ -7,8 +7,10 @@ redactor and never keeps, logs or serializes them.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -16,6 +18,7 @@ from psycopg import sql
 
 from .connection import mask_secrets
 from .model import Table
+from .watchdog import kick
 
 
 def _without_data(message: str, identifiers: set[str]) -> str:
@@ -57,14 +60,18 @@ def _unreadable(table: Table, role: str) -> RawSample | None:
 
 
 # Up to this many rows (by the planner's estimate), a table without a key is sorted by
-# every column; above it, or never analyzed, sorting the whole table for five rows costs
-# too much, and storage order is used.
+# every column; above it, sorting the whole table for five rows costs too much, and
+# storage order is used. A table never analysed is judged by its size instead.
 SORT_LIMIT = 10_000
+SORT_BYTES = 1024 * 1024
+# Views and foreign tables run code or reach other servers: each is read alone, so
+# a slow one costs its own timeout once and keeps the others' rows.
+ALONE_KINDS = frozenset({"view", "foreign table"})
 
 
 def sample_order(table: Table) -> tuple[str, ...] | None:
     """The columns sample rows are ordered by: the primary key, else a unique key over NOT
-    NULL columns; `()`: every column's text (small tables); None: storage order."""
+    NULL columns; `()`: every column's text (small tables); None: the order rows come in."""
     readable = set(_split_columns(table)[0])
     primary = table.primary_key
     if primary is not None and set(primary.columns) <= readable:
@@ -72,10 +79,11 @@ def sample_order(table: Table) -> tuple[str, ...] | None:
     readable_key = next((key for key in table.unique_keys if set(key) <= readable), None)
     if readable_key is not None:
         return readable_key
-    # A view has no row count to judge by; statement_timeout bounds its sort.
-    if table.kind == "view" or (table.row_estimate is not None and table.row_estimate <= SORT_LIMIT):
-        return ()
-    return None
+    if table.kind in ALONE_KINDS:  # sorting would compute the whole view first
+        return None
+    if table.row_estimate is None:
+        return () if table.table_bytes <= SORT_BYTES else None
+    return () if table.row_estimate <= SORT_LIMIT else None
 
 
 def _rows_query(table: Table, limit: int, order: tuple[str, ...] | None) -> sql.Composed:
@@ -136,43 +144,99 @@ def _failed(table: Table, error: psycopg.Error, role: str, order: tuple[str, ...
     return RawSample(readable, hidden, (), f"rows could not be read: {reason}", True, order)
 
 
-def read_samples(conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role: str) -> dict[str, RawSample]:
-    """Sample rows of every wanted table (by catalog key), in one statement.
+def _connection_lost(driver: psycopg.Connection[Any]) -> bool:
+    return bool(driver.broken or driver.closed)
 
-    When that statement fails, each table is read on its own, so one unreadable table
-    (an error raised by a view, a timeout) gets its note and the others their rows.
+
+class _Budget:
+    """One time budget for the whole sample read: several slow views together cost
+    it once, not one statement_timeout each."""
+
+    def __init__(self, total_ms: int) -> None:
+        self.total_ms = total_ms
+        self.ends = time.monotonic() + total_ms / 1000
+
+    def left_ms(self) -> int:
+        return max(0, int((self.ends - time.monotonic()) * 1000))
+
+
+def _read_alone(
+    conn: sa.Connection, driver: psycopg.Connection[Any], table: Table, query: sql.Composed, budget: _Budget
+) -> list[list[str | None]] | None:
+    """One relation's rows within what is left of the budget; raises psycopg.Error."""
+    left = budget.left_ms()
+    if left <= 0:
+        raise _OverBudget
+    kick(conn)
+    with conn.begin_nested():
+        driver.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(left)))
+        row = driver.execute(query).fetchone()
+    return row[0] if row else None
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def read_samples(
+    conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role: str, budget_ms: int = 30_000
+) -> dict[str, RawSample]:
+    """Sample rows of every wanted table (by catalog key).
+
+    Tables, partitions and materialized views come in one statement; views and
+    foreign tables one statement each. When the batch fails, each of its tables is
+    read alone, so one unreadable table gets its note and the others their rows. All
+    statements share one budget of `budget_ms`. A lost connection is raised, not
+    noted: nothing after it can be read.
     """
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
+    budget = _Budget(budget_ms)
     samples: dict[str, RawSample] = {}
-    queries: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
+    batched: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
+    alone: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
     for table, limit in wanted:
         early = _unreadable(table, role)
         if early is not None:
             samples[table.key] = early
         else:
             order = sample_order(table)
+            queries = alone if table.kind in ALONE_KINDS else batched
             queries[table.key] = (table, order, _rows_query(table, limit, order))
-    if not queries:
-        return samples
-    batch = sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query)
-        for n, (_, _, query) in enumerate(queries.values())
-    )
-    try:
-        with conn.begin_nested():
-            found = dict(driver.execute(batch).fetchall())
-    except psycopg.Error:
-        for table, order, query in queries.values():
-            try:
-                with conn.begin_nested():
-                    row = driver.execute(query).fetchone()
-            except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
-                samples[table.key] = _failed(table, error, role, order)
-            else:
-                samples[table.key] = _outcome(table, row[0] if row else None, role, order)
-        return samples
-    for n, (table, order, _) in enumerate(queries.values()):
-        # The page shows the query: it says the order the rows were read in.
-        samples[table.key] = _outcome(table, found.get(n), role, order)
+    if batched:
+        batch = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query)
+            for n, (_, _, query) in enumerate(batched.values())
+        )
+        try:
+            kick(conn)
+            with conn.begin_nested():  # first: the session's statement_timeout is the whole budget
+                found = dict(driver.execute(batch).fetchall())
+        except psycopg.Error:
+            if _connection_lost(driver):
+                raise
+            alone = {**batched, **alone}
+        else:
+            for n, (table, order, _) in enumerate(batched.values()):
+                # The page shows the query: it says the order the rows were read in.
+                samples[table.key] = _outcome(table, found.get(n), role, order)
+    for table, order, query in alone.values():
+        try:
+            rows = _read_alone(conn, driver, table, query, budget)
+        except _OverBudget:
+            readable, hidden = _split_columns(table)
+            note = (
+                f"not read: slower relations used the whole sample-read budget "
+                f"({budget.total_ms / 1000:g} s, the statement_timeout)"
+            )
+            samples[table.key] = RawSample(readable, hidden, (), note, True, order)
+        except psycopg.Error as error:  # raised by the driver itself, not wrapped by SQLAlchemy
+            if _connection_lost(driver):
+                raise
+            samples[table.key] = _failed(table, error, role, order)
+        else:
+            samples[table.key] = _outcome(table, rows, role, order)
+    if alone:
+        kick(conn)
+        driver.execute("SET LOCAL statement_timeout TO DEFAULT")  # the session's, for what follows
     return samples

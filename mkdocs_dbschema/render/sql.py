@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..analysis.redaction import Sample
 from ..catalog.model import Constraint, ForeignKey, Index, Policy, Table, Trigger, UserType
 from ..catalog.names import quote_ident
+from .markdown import size
 
 
 def quote_literal(value: str) -> str:
@@ -97,6 +98,15 @@ def type_sql(user_type: UserType) -> str:
     return "\n".join(lines)
 
 
+def _unsorted_reason(table: Table) -> str:
+    if table.kind in ("view", "foreign table"):
+        return f"the first rows as the {table.kind} returns them (sorting would compute it whole)"
+    if table.row_estimate is None:
+        size_text = size(table.table_bytes)
+        return f"never analysed and {size_text}, too big to sort: the first rows in storage order"
+    return f"about {round(table.row_estimate):,} rows, too many to sort: the first rows in storage order"
+
+
 def sample_sql(sample: Sample, table: Table, redacted: bool) -> str:
     state = "redacted" if redacted else "NOT redacted"
     if not sample.columns:  # nothing to select: say so rather than print a broken statement
@@ -105,7 +115,7 @@ def sample_sql(sample: Sample, table: Table, redacted: bool) -> str:
     rows = "1 row" if sample.limit == 1 else f"{sample.limit} rows"
     lines = [f"-- up to {rows}, {state}"]
     if sample.order is None:
-        lines.append("-- no key and too many rows to sort: the first rows in storage order")
+        lines.append(f"-- no key: {_unsorted_reason(table)}")
         order = ""
     elif sample.order:
         order = " ORDER BY " + ", ".join(quote_ident(c) for c in sample.order)

@@ -1,0 +1,156 @@
+"""One read of the database for a whole site: catalog, redacted samples, plans.
+
+The plugin (and any other front end) says what it needs; this module opens one
+read-only, time-bounded session, reads it all in a fixed number of statements
+and returns plain data. Every failure comes back as a DatabaseError whose one
+line says what was being read, never a driver traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample
+from .catalog.connection import (
+    DatabaseError,
+    SessionSettings,
+    connect,
+    create_engine,
+    mask_secrets,
+)
+from .catalog.model import Catalog, Table
+from .catalog.names import TableRef
+from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
+from .catalog.reader import read_catalog
+from .catalog.samples import read_samples
+from .catalog.watchdog import Watchdog, guard, watchdog_of
+
+# Their rows hold other sessions' queries, settings and role data: read only on request.
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    limit: int  # the most rows any directive asks for
+    explicit: bool = False  # some directive said `samples: N`
+
+
+@dataclass(frozen=True)
+class Collection:
+    catalog: Catalog
+    samples: dict[str, Sample] = field(default_factory=dict)  # by table key
+    plans: dict[str, QueryPlan] = field(default_factory=dict)  # by query pattern
+    warnings: tuple[str, ...] = ()  # for the build log
+
+
+def sample_limit(table: Table, request: SampleRequest) -> int:
+    if table.schema in SYSTEM_SCHEMAS and not request.explicit:
+        return 0
+    return request.limit
+
+
+@contextmanager
+def _reading(dog: Watchdog | None, what: str) -> Iterator[None]:
+    """Turn a lost connection or a silent server into one line naming `what`."""
+    try:
+        yield
+    except (sa.exc.SQLAlchemyError, psycopg.Error) as error:
+        if dog is not None and dog.fired:
+            raise DatabaseError(
+                f"the server stopped answering while {what}: no reply within {dog.limit:g} s "
+                "(statement_timeout + connect_timeout); check the server and the network"
+            ) from None
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise DatabaseError(f"connection lost while {what}: {mask_secrets(reason)}") from None
+
+
+def collect(
+    url: URL,
+    settings: SessionSettings,
+    tables: Mapping[TableRef, SampleRequest],
+    patterns: Sequence[str] = (),
+    *,
+    redactor: Redactor | None,
+    max_value_length: int,
+    plannable: Callable[[str], str | None] = lambda query: None,
+) -> Collection:
+    """Everything the pages ask for. `plannable(query)` says why a pattern must not be
+    planned (None: plan it)."""
+    engine = create_engine(url, settings)
+    guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
+    try:
+        with connect(engine) as conn:
+            dog = watchdog_of(conn)
+            with _reading(dog, "reading the catalog"):
+                catalog = read_catalog(conn, list(tables))
+            if redactor is not None:
+                catalog = redact_defaults(catalog, redactor)
+            with _reading(dog, "reading sample rows"):
+                samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
+            plans: dict[str, QueryPlan] = {}
+            with _reading(dog, "planning query patterns"):
+                timeout = min(settings.statement_timeout, PLAN_TIMEOUT_MS)
+                for query in patterns:
+                    refusal = plannable(query)
+                    plans[query] = (
+                        QueryPlan(error=refusal) if refusal else plan_query(conn, query, len(plans), timeout)
+                    )
+    finally:
+        engine.dispose()
+    return Collection(catalog, samples, plans, tuple(warnings))
+
+
+def _samples(
+    conn: sa.Connection,
+    catalog: Catalog,
+    tables: Mapping[TableRef, SampleRequest],
+    redactor: Redactor | None,
+    max_value_length: int,
+    settings: SessionSettings,
+) -> tuple[dict[str, Sample], list[str]]:
+    """Read, then at once redact, the sample rows every card will show."""
+    limits: dict[str, int] = {}
+    for ref, request in tables.items():
+        key = catalog.resolved.get(str(ref))
+        if key is not None:
+            limit = sample_limit(catalog.tables[key], request)
+            if limit > 0:
+                limits[key] = max(limit, limits.get(key, 0))
+    wanted = [(catalog.tables[key], limit) for key, limit in sorted(limits.items())]
+    samples: dict[str, Sample] = {}
+    warnings: list[str] = []
+    raw_samples = read_samples(conn, wanted, catalog.role, budget_ms=settings.statement_timeout)
+    for key, raw in raw_samples.items():
+        table = catalog.tables[key]
+        sample = redact_sample(raw, table, limits[key], redactor, max_value_length)
+        if raw.problem:  # the redacted note: a server error may quote row data
+            warnings.append(f"sample rows of {table.display}: {sample.note}")
+        samples[key] = sample
+    return samples, warnings
+
+
+def merge(first: Collection, second: Collection) -> Collection:
+    """A later read (directives another plugin added) on top of the first."""
+    a, b = first.catalog, second.catalog
+    catalog = dataclasses.replace(
+        b,
+        tables={**a.tables, **b.tables},
+        types={**a.types, **b.types},
+        graph={**a.graph, **b.graph},
+        names={**a.names, **b.names},
+        resolved={**a.resolved, **b.resolved},
+        hints={**a.hints, **b.hints},
+    )
+    return Collection(
+        catalog,
+        {**first.samples, **second.samples},
+        {**first.plans, **second.plans},
+        first.warnings + second.warnings,
+    )
