@@ -9,9 +9,10 @@ line says what was being read, never a driver traceback.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 import psycopg
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from .catalog.connection import (
 )
 from .catalog.model import Catalog, Table
 from .catalog.names import TableRef
-from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query
+from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query, untrusted_calls
 from .catalog.reader import read_catalog
 from .catalog.samples import read_samples
 from .catalog.watchdog import Watchdog, guard, watchdog_of
@@ -61,28 +62,43 @@ def _reading(dog: Watchdog | None, what: str) -> Iterator[None]:
     """Turn a lost connection or a silent server into one line naming `what`."""
     try:
         yield
-    except (sa.exc.SQLAlchemyError, psycopg.Error) as error:
+    except (sa.exc.SQLAlchemyError, psycopg.Error, DatabaseError) as error:
         if dog is not None and dog.fired:
             raise DatabaseError(
                 f"the server stopped answering while {what}: no reply within {dog.limit:g} s "
                 "(statement_timeout + connect_timeout); check the server and the network"
             ) from None
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        if isinstance(error, DatabaseError):  # already one line, naming its query
+            raise
+        reason = " ".join(str(_first_cause(error)).split())
         raise DatabaseError(f"connection lost while {what}: {mask_secrets(reason)}") from None
+
+
+def _first_cause(error: BaseException) -> BaseException:
+    """The driver error that started it: after a lost connection, the rollback that
+    follows fails too ("the connection is closed") and hides the reason."""
+    first: BaseException = error
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, psycopg.Error):
+            first = seen
+        seen = getattr(seen, "orig", None) or seen.__context__
+    return first
 
 
 def collect(
     url: URL,
     settings: SessionSettings,
     tables: Mapping[TableRef, SampleRequest],
-    patterns: Sequence[str] = (),
+    patterns: Mapping[str, Sequence[str]] | Sequence[str] = (),
     *,
     redactor: Redactor | None,
     max_value_length: int,
-    plannable: Callable[[str], str | None] = lambda query: None,
+    plan_functions: Sequence[str] = (),
 ) -> Collection:
-    """Everything the pages ask for. `plannable(query)` says why a pattern must not be
-    planned (None: plan it)."""
+    """Everything the pages ask for. `patterns` maps each query pattern to the functions
+    its page allows planning to run; `plan_functions` are allowed everywhere (globs over
+    `schema.name`)."""
     engine = create_engine(url, settings)
     guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
     try:
@@ -96,11 +112,16 @@ def collect(
                 samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
             plans: dict[str, QueryPlan] = {}
             with _reading(dog, "planning query patterns"):
+                allowed = dict(patterns) if isinstance(patterns, Mapping) else dict.fromkeys(patterns, ())
                 timeout = min(settings.statement_timeout, PLAN_TIMEOUT_MS)
-                for query in patterns:
-                    refusal = plannable(query)
+                calls = untrusted_calls(conn, list(allowed))
+                for query, page_allows in allowed.items():
+                    globs = (*plan_functions, *page_allows)
+                    refused = [u for u in calls[query] if not any(fnmatchcase(u.function, g) for g in globs)]
                     plans[query] = (
-                        QueryPlan(error=refusal) if refusal else plan_query(conn, query, len(plans), timeout)
+                        QueryPlan(refused=tuple(refused))
+                        if refused
+                        else plan_query(conn, query, len(plans), timeout)
                     )
     finally:
         engine.dispose()

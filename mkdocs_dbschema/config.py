@@ -55,7 +55,8 @@ class DbSchemaConfig(base.Config):
     embedded = c.Type(bool, default=True)
     # search_path for resolving unqualified names; unset: the role's default.
     search_path = c.Optional(c.Type(str))
-    connect_timeout = Whole(1, 600, default=5)  # seconds
+    # Seconds; libpq waits at least 2 (it reads 1 as 2), so 2 is the least accepted.
+    connect_timeout = Whole(2, 600, default=5)
     statement_timeout = Whole(1, default=30_000)  # milliseconds
     lock_timeout = Whole(1, default=3_000)  # milliseconds
     # A folder of templates that override the packaged ones (card.md.j2, notice.md.j2, ...).
@@ -74,3 +75,7 @@ class DbSchemaConfig(base.Config):
     # sample reads included, so they are opt-in: off, pages stay byte-identical.
     activity_stats = c.Type(bool, default=False)
     advisors = c.SubConfig(AdvisorsConfig)
+    # Functions (globs over schema.name) that planning a query pattern may run. Planning
+    # evaluates STABLE and IMMUTABLE functions on constants; any other function that is
+    # not built in keeps its pattern unplanned, with a warning, unless listed here.
+    plan_functions = c.ListOfItems(c.Type(str), default=[])

@@ -23,6 +23,7 @@ from .catalog.connection import DatabaseError, SessionSettings, display_url, par
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
 from .catalog.model import Catalog
 from .catalog.names import TableNameError, TableRef, parse_table_name
+from .catalog.plans import refusal
 from .collect import Collection, SampleRequest, collect, merge, sample_limit
 from .config import DbSchemaConfig
 from .render.cards import CardRenderer, RenderOptions, TemplateProblem
@@ -153,6 +154,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 patterns,
                 redactor=self.redactor,
                 max_value_length=self.config.max_value_length,
+                plan_functions=self.config.plan_functions,
             )
         except DatabaseError as error:
             raise PluginError(f"dbschema: {error}") from None
@@ -240,7 +242,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if isinstance(found, directives.QueryPattern):
             assert self.collection is not None
             plan = self.collection.plans[found.sql]
-            if plan.error:
+            if plan.refused:
+                log.warning("%s: query pattern not planned: %s", where, refusal(plan))
+            elif plan.error:
                 log.warning("%s: query pattern does not plan: %s", where, plan.error)
             return self.renderer.plan(plan)
         if isinstance(found, directives.Directive) and found.kind in CATALOG_WIDE:

@@ -211,6 +211,8 @@ class Catalog:
     # For a directive name that resolved to nothing, a name that would resolve: the
     # same name in another case (`"MixedCase"`) or in a schema off the path (`ops.orders`).
     hints: dict[str, str] = field(default_factory=dict)
+    # Every relation of the documented schemas, briefly: for whole-schema directives.
+    overview: dict[str, TableSummary] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True, indent=1)
@@ -218,6 +220,46 @@ class Catalog:
     @classmethod
     def from_json(cls, text: str) -> Catalog:
         return _build(cls, json.loads(text))
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    name: str
+    type: str  # as format_type() prints it
+    nullable: bool
+    comment: str | None = None
+    primary_key: bool = False  # part of the primary key
+    unique: bool = False  # part of a unique key other than the primary key
+
+
+@dataclass(frozen=True)
+class ForeignKeySummary:
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str  # qualified key of the referenced table (its partition root)
+    ref_schema: str
+    ref_name: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What whole-schema pages (navigation, summary, diagram, coverage) need of a relation."""
+
+    key: str  # schema-qualified and quoted, as Table.key
+    schema: str
+    name: str
+    display: str
+    kind: str  # RELATION_KINDS value; partitions are folded into their root
+    comment: str | None = None
+    row_estimate: float | None = None  # None: never analyzed, or a view
+    total_bytes: int = 0
+    columns: tuple[ColumnSummary, ...] = ()
+    # Column sets of the primary key (first) and of every other unique constraint or
+    # plain unique index; NULLs aside, each identifies at most one row.
+    unique_keys: tuple[tuple[str, ...], ...] = ()
+    foreign_keys: tuple[ForeignKeySummary, ...] = ()
+    parent: str | None = None  # key of the table it inherits from (not a partition's root)
 
 
 T = TypeVar("T")

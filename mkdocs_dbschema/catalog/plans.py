@@ -10,7 +10,9 @@ session, inside a savepoint, under statement_timeout.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import psycopg
@@ -18,6 +20,7 @@ import sqlalchemy as sa
 from psycopg import pq, sql
 
 from .connection import mask_secrets
+from .watchdog import kick
 
 PLACEHOLDER = re.compile(r"'\[([A-Z][A-Z0-9_]*)\]'")  # '[TENANT_ID]': upper case, so '[a-f]' stays a regex
 PLAN_TIMEOUT_MS = 5_000
@@ -35,10 +38,21 @@ class PlanNode:
 
 
 @dataclass(frozen=True)
+class Untrusted:
+    """A function that is not built in, which planning a pattern may run."""
+
+    function: str  # schema.name
+    via: str  # "function" / "operator" / "relation"
+    word: str  # what in the pattern leads to it
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     nodes: tuple[PlanNode, ...] = ()
     placeholders: tuple[str, ...] = ()
     error: str | None = None
+    # Why it was not planned: planning would run functions nobody allowed.
+    refused: tuple[Untrusted, ...] = ()
 
     @property
     def indexes(self) -> list[str]:
@@ -101,6 +115,81 @@ def _walk(plan: dict[str, Any], depth: int = 0) -> list[PlanNode]:
     return [node] + [n for child in plan.get("Plans", []) for n in _walk(child, depth + 1)]
 
 
+_WORDS = re.compile(
+    r"""--[^\n]*|/\*.*?\*/|(?P<dollar>\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$).*?(?P=dollar)"""
+    r"""|[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'"""
+    r"""|"(?P<quoted>(?:[^"]|"")*)"(?P<qcall>\s*\()?"""
+    r"""|(?P<word>[^\W\d][\w$]*)(?P<call>\s*\()?"""
+    r"""|(?P<operator>[-+*/<>=~!@#%^&|`?]+)""",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a pattern names: candidates for functions, operators and relations."""
+
+    functions: frozenset[str]
+    operators: frozenset[str]
+    relations: frozenset[str]
+
+
+def pattern_words(query: str) -> Words:
+    """Identifiers (folded as PostgreSQL folds them) and operators outside strings and comments."""
+    functions: set[str] = set()
+    operators: set[str] = set()
+    relations: set[str] = set()
+    for match in _WORDS.finditer(query):
+        if match["operator"]:
+            operators.add(match["operator"])
+            continue
+        if match["quoted"] is not None:
+            word, call = match["quoted"].replace('""', '"'), match["qcall"]
+        elif match["word"]:
+            word, call = match["word"].lower(), match["call"]
+        else:
+            continue  # a comment or a string
+        relations.add(word)  # `INSERT INTO t (a)`: a name before `(` may be a table too
+        if call:
+            functions.add(word)
+    return Words(frozenset(functions), frozenset(operators), frozenset(relations))
+
+
+_VIA = {"function": "called as {}", "operator": "behind the operator {}", "relation": "used by {}"}
+
+
+def refusal(plan: QueryPlan) -> str:
+    """Why a pattern was not planned, and how to allow it."""
+    named = ", ".join(f"{u.function}() ({_VIA[u.via].format(u.word)})" for u in plan.refused)
+    listed = ", ".join(sorted({u.function for u in plan.refused}))
+    return (
+        f"it may run {named}. Planning evaluates STABLE and IMMUTABLE functions called with "
+        f"constant arguments, so it can run their code. To allow it, list them in the plugin "
+        f"option plan_functions ([{listed}]) or on the marker line (-- explain | functions: {listed})."
+    )
+
+
+def untrusted_calls(conn: sa.Connection, queries: Sequence[str]) -> dict[str, list[Untrusted]]:
+    """For each query, the functions that are not built in which planning it may run:
+    one statement for all of them."""
+    words = {query: pattern_words(query) for query in queries}
+    if not words:
+        return {}
+    rows = conn.execute(
+        sa.text(resources.files(__package__).joinpath("sql/pattern_functions.sql").read_text("utf-8")),
+        {
+            "functions": sorted(set().union(*(w.functions for w in words.values()))),
+            "operators": sorted(set().union(*(w.operators for w in words.values()))),
+            "relations": sorted(set().union(*(w.relations for w in words.values()))),
+        },
+    ).all()
+    found: dict[str, list[Untrusted]] = {}
+    for query, named in words.items():
+        kinds = {"function": named.functions, "operator": named.operators, "relation": named.relations}
+        found[query] = [Untrusted(row.name, row.via, row.word) for row in rows if row.word in kinds[row.via]]
+    return found
+
+
 class _PlanFailed(Exception):
     pass
 
@@ -124,6 +213,7 @@ def plan_query(conn: sa.Connection, query: str, number: int, timeout_ms: int = P
             explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}{}").format(
                 sql.Identifier(statement), arguments if names else sql.SQL("")
             )
+            kick(conn)  # the statements above share one watchdog period: explaining gets its own
             row = driver.execute(explain).fetchone()
             driver.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(statement)))
     except (_PlanFailed, psycopg.Error) as error:

@@ -27,7 +27,7 @@ from ..analysis.advisors import LEVEL_ORDER, Finding
 from ..analysis.dependencies import Level
 from ..analysis.redaction import Cell, Sample
 from ..catalog.model import Catalog, Table
-from ..catalog.plans import QueryPlan
+from ..catalog.plans import QueryPlan, refusal
 from . import markdown, sql
 
 # Markdown extensions the cards use when present; without them the cards fall back
@@ -134,6 +134,7 @@ class CardRenderer:
             view_sql=sql.view_sql,
             type_sql=sql.type_sql,
             sample_sql=sql.sample_sql,
+            refusal=refusal,
         )
         self.env.globals.update(
             heading=self._heading,

@@ -424,7 +424,10 @@ def test_patterns_never_execute(make_db, tmp_path: Path) -> None:  # type: ignor
     ]
     page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in patterns)
     page += "```sql\n-- explain\nSELECT * FROM tgt WHERE v = slow();\n```\n"
-    result = build(tmp_path, {"index.md": page}, {"dsn": url, "statement_timeout": 2000})
+    allowed = ["public.bump", "public.slow"]  # planning would refuse them otherwise (see below)
+    result = build(
+        tmp_path, {"index.md": page}, {"dsn": url, "statement_timeout": 2000, "plan_functions": allowed}
+    )
     assert result.returncode == 0, result.log
     assert "canceling statement due to statement timeout" in result.log  # slow() bounded, not run to the end
     assert result.text().count("Est. rows") == len(patterns)
@@ -435,6 +438,47 @@ def test_patterns_never_execute(make_db, tmp_path: Path) -> None:  # type: ignor
             assert conn.exec_driver_sql("SELECT last_value, is_called FROM seq").one() == (1, False)
     finally:
         engine.dispose()
+
+
+def test_patterns_reaching_functions_that_are_not_built_in_are_not_planned(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE SCHEMA app;"
+        "CREATE FUNCTION app.boom(int) RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RAISE EXCEPTION 'boom ran'; END $$;"
+        "CREATE FUNCTION app.calm(int) RETURNS int LANGUAGE plpgsql VOLATILE AS $$ BEGIN RETURN 1; END $$;"
+        "CREATE TABLE t (id int PRIMARY KEY, v int);"
+        "CREATE VIEW boomy AS SELECT id, app.boom(1) AS b FROM t;"
+        "CREATE TABLE guarded (id int PRIMARY KEY, v int DEFAULT app.boom(2));"
+        "CREATE FUNCTION app.eq(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS $$ SELECT app.boom(3) = $1 $$;"
+        "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = app.eq);"
+    )
+    patterns = {
+        "SELECT * FROM t WHERE v = app.boom(4)": "app.boom() (called as boom)",
+        "SELECT * FROM boomy": "app.boom() (used by boomy)",
+        "INSERT INTO guarded (id) VALUES (1)": "app.boom() (used by guarded)",
+        "SELECT * FROM t WHERE v === 1": "app.eq() (behind the operator ===)",
+    }
+    trusted = [
+        "SELECT * FROM t WHERE v = app.calm(1) AND id = abs(-1)",  # VOLATILE plpgsql: never evaluated
+        "SELECT * FROM t WHERE v = 1 -- app.boom(5) in a comment",
+        "SELECT 'boom(6)' FROM t",
+    ]
+    page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in [*patterns, *trusted])
+    result = build(tmp_path, {"index.md": page}, {"dsn": url})
+    assert result.returncode == 0, result.log
+    assert "boom ran" not in result.log and "boom ran" not in result.text()
+    warnings = [line for line in result.log.splitlines() if "not planned" in line]
+    assert len(warnings) == len(patterns), result.log
+    for reached, warning in zip(patterns.values(), warnings, strict=True):
+        assert f"it may run {reached}" in warning and "plan_functions" in warning
+    assert result.text().count("Not planned: planning would run functions that are not built in") == len(
+        patterns
+    )
+    assert result.text().count("Est. rows") == len(trusted)
+    strict = build(tmp_path / "strict", {"index.md": page}, {"dsn": url}, strict=True)
+    assert strict.returncode != 0
+    # Allowed by the configuration: planned, and boom() runs (and raises) while planning.
+    allowed = build(tmp_path / "allowed", {"index.md": page}, {"dsn": url, "plan_functions": ["app.*"]})
+    assert "not planned" not in allowed.log and "boom ran" in allowed.log
 
 
 def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: ignore[no-untyped-def]

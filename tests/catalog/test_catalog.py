@@ -461,8 +461,12 @@ def test_template_files_that_override_nothing_are_listed(catalog: Catalog, tmp_p
     assert renderer.packaged_templates() == [
         "advisors.md.j2",
         "card.md.j2",
+        "coverage.md.j2",
+        "erd.md.j2",
         "macros.md.j2",
         "migration_order.md.j2",
         "notice.md.j2",
         "plan.md.j2",
+        "summary.md.j2",
+        "tables.md.j2",
     ]

@@ -1,0 +1,142 @@
+-- Every table, view, materialized view and foreign table of the documented schemas
+-- (those of the documented tables and the named ones; with neither, the schemas on
+-- the search_path), one row each with its columns, unique keys and outgoing foreign
+-- keys aggregated as JSON. A partition is folded into its root.
+WITH documented AS (
+    SELECT DISTINCT relnamespace
+    FROM pg_class
+    WHERE oid = ANY(CAST(:oids AS oid[]))
+    UNION
+    SELECT oid
+    FROM pg_namespace
+    WHERE nspname = ANY(CAST(:schemas AS text[]))
+    UNION
+    SELECT oid
+    FROM pg_namespace
+    WHERE nspname = ANY(current_schemas(false))
+      AND cardinality(CAST(:oids AS oid[])) = 0
+      AND cardinality(CAST(:schemas AS text[])) = 0
+),
+roots AS (
+    SELECT DISTINCT coalesce(pg_partition_root(c.oid), c.oid) AS oid
+    FROM pg_class AS c
+    WHERE c.relnamespace IN (SELECT relnamespace FROM documented)
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+),
+-- Unique indexes that identify a row by plain columns: primary key, unique
+-- constraints and unique indexes alike (an index backs each of them).
+unique_keys AS (
+    SELECT
+        i.indrelid AS oid,
+        i.indisprimary AS is_primary,
+        array(
+            SELECT a.attname
+            FROM unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k (attnum, ord)
+            JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            ORDER BY k.ord
+        ) AS columns
+    FROM pg_index AS i
+    WHERE i.indrelid IN (SELECT oid FROM roots)
+      AND i.indisunique
+      AND i.indisvalid
+      AND i.indpred IS NULL
+      AND i.indexprs IS NULL
+)
+SELECT
+    format('%I.%I', n.nspname, c.relname) AS key,
+    n.nspname AS schema,
+    c.relname AS name,
+    c.oid::regclass::text AS display,
+    c.relkind,
+    obj_description(c.oid, 'pg_class') AS comment,
+    CASE
+        WHEN c.relkind = 'p' THEN (
+            -- A partitioned table stores nothing itself: add up its leaves.
+            SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
+            FROM pg_partition_tree(c.oid) AS t
+            JOIN pg_class AS l ON l.oid = t.relid
+            WHERE t.isleaf
+        )
+        WHEN c.relkind IN ('r', 'm', 'f') AND c.reltuples >= 0 THEN c.reltuples
+    END::float8 AS row_estimate,
+    CASE
+        WHEN c.relkind = 'p' THEN (
+            SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)
+            FROM pg_partition_tree(c.oid) AS t
+        )
+        ELSE pg_total_relation_size(c.oid)
+    END::bigint AS total_bytes,
+    (
+        SELECT json_agg(
+            json_build_object(
+                'name', a.attname,
+                'type', format_type(a.atttypid, a.atttypmod),
+                'nullable', NOT a.attnotnull,
+                'comment', col_description(a.attrelid, a.attnum),
+                'primary_key', EXISTS (
+                    SELECT FROM unique_keys AS u
+                    WHERE u.oid = c.oid AND u.is_primary AND a.attname = ANY(u.columns)
+                ),
+                'unique', EXISTS (
+                    SELECT FROM unique_keys AS u
+                    WHERE u.oid = c.oid AND NOT u.is_primary AND a.attname = ANY(u.columns)
+                )
+            )
+            ORDER BY a.attnum
+        )
+        FROM pg_attribute AS a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    ) AS columns,
+    (
+        SELECT json_agg(DISTINCT to_jsonb(u.columns))
+        FILTER (WHERE NOT u.is_primary)
+        FROM unique_keys AS u
+        WHERE u.oid = c.oid
+    ) AS unique_keys,
+    (
+        SELECT to_jsonb(u.columns)
+        FROM unique_keys AS u
+        WHERE u.oid = c.oid AND u.is_primary
+    ) AS primary_key,
+    (
+        -- Keys declared on the root or on any partition; a partition's clones of its
+        -- parent's key (conparentid <> 0) are the same key, listed once.
+        SELECT json_agg(DISTINCT jsonb_build_object(
+            'name', con.conname,
+            'columns', array(
+                SELECT a.attname
+                FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+                JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                ORDER BY k.ord
+            ),
+            'ref_table', format('%I.%I', fn.nspname, f.relname),
+            'ref_schema', fn.nspname,
+            'ref_name', f.relname,
+            'ref_columns', array(
+                SELECT a.attname
+                FROM unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
+                JOIN pg_attribute AS a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+                ORDER BY k.ord
+            )
+        ))
+        FROM pg_constraint AS con
+        JOIN pg_class AS f ON f.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
+        JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
+        WHERE con.contype = 'f'
+          AND con.conparentid = 0
+          AND coalesce(pg_partition_root(con.conrelid), con.conrelid) = c.oid
+    ) AS foreign_keys,
+    (
+        SELECT format('%I.%I', pn.nspname, p.relname)
+        FROM pg_inherits AS i
+        JOIN pg_class AS p ON p.oid = i.inhparent
+        JOIN pg_namespace AS pn ON pn.oid = p.relnamespace
+        WHERE i.inhrelid = c.oid AND NOT c.relispartition
+        ORDER BY i.inhseqno
+        LIMIT 1
+    ) AS parent
+FROM roots
+JOIN pg_class AS c ON c.oid = roots.oid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+ORDER BY 1  -- sorted again by code point in Python

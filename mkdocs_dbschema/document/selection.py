@@ -1,0 +1,130 @@
+"""Which tables a whole-schema directive covers, and where each table's card lives.
+
+The argument of `<< tables: ARG >>` and its kin is `*`, a group name from the
+`groups` option, a schema (`public`, `ops.*`), a glob over table names or keys
+(`motopress_*`), or one table (`tenants`, `ops."Odd Name"`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..catalog.model import TableSummary
+from ..catalog.names import TableNameError, parse_table_name, quote_ident
+
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Selection:
+    argument: str
+    kind: str  # "all" / "group" / "schema" / "glob" / "table"
+    keys: tuple[str, ...]  # sorted
+
+
+def group_of(summary: TableSummary, groups: Mapping[str, Sequence[str]]) -> str | None:
+    """The first group with a pattern matching the table's name or key (as the cards decide)."""
+    for group, patterns in groups.items():
+        if any(fnmatch.fnmatchcase(summary.name, p) or fnmatch.fnmatchcase(summary.key, p) for p in patterns):
+            return group
+    return None
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def _schema_of(argument: str) -> str | None:
+    """The schema written as `ops`, `ops.*` or `"Odd Schema".*`; None when not that shape."""
+    try:
+        ref = parse_table_name(argument.removesuffix(".*"))
+    except TableNameError:
+        return None
+    return ref.name if ref.schema is None else None
+
+
+def _table(argument: str, summaries: Mapping[str, TableSummary]) -> list[str]:
+    try:
+        ref = parse_table_name(argument)
+    except TableNameError:
+        return []
+    if ref.schema is not None:
+        return [k for k, s in summaries.items() if (s.schema, s.name) == (ref.schema, ref.name)]
+    named = [k for k, s in summaries.items() if s.name == ref.name]
+    # Among tables of one name in several schemas, the one the search_path finds
+    # prints unqualified.
+    visible = [k for k in named if summaries[k].display == quote_ident(ref.name)]
+    return visible if len(named) > 1 and visible else named
+
+
+def select(
+    argument: str, summaries: Mapping[str, TableSummary], groups: Mapping[str, Sequence[str]]
+) -> Selection | str:
+    """The tables `argument` names, or a message saying why none and what is known."""
+    argument = argument.strip()
+    schemas = sorted({s.schema for s in summaries.values()})
+    known = f"groups: {_listed(list(groups))}; schemas: {_listed(schemas)}"
+    if not argument:
+        return f"give a group, a schema, a glob over table names or * ({known})"
+    if argument == "*":
+        return Selection(argument, "all", tuple(sorted(summaries)))
+    if argument in groups:
+        keys = tuple(sorted(k for k, s in summaries.items() if group_of(s, groups) == argument))
+        if not keys:
+            patterns = ", ".join(groups[argument]) or "no patterns"
+            return (
+                f"group {argument!r} ({patterns}) holds no table of the documented schemas "
+                f"({_listed(schemas)})"
+            )
+        return Selection(argument, "group", keys)
+    schema = _schema_of(argument)
+    if schema is not None and schema in schemas:
+        return Selection(
+            argument, "schema", tuple(sorted(k for k, s in summaries.items() if s.schema == schema))
+        )
+    if GLOB_CHARACTERS & set(argument):
+        keys = tuple(
+            sorted(
+                k
+                for k, s in summaries.items()
+                if fnmatch.fnmatchcase(s.name, argument) or fnmatch.fnmatchcase(k, argument)
+            )
+        )
+        if not keys:
+            return f"{argument!r} matches no table of the documented schemas ({known})"
+        return Selection(argument, "glob", keys)
+    tables = _table(argument, summaries)
+    if len(tables) == 1:
+        return Selection(argument, "table", tuple(tables))
+    if tables:
+        return f"{argument!r} is ambiguous: qualify it with its schema ({_listed(sorted(tables))})"
+    return f"no group, schema or table named {argument!r} ({known})"
+
+
+_SIMPLE = re.compile(r"[a-z0-9_]+")
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9_]+", "-", ascii_text.lower()).strip("-") or "_"
+
+
+def anchor(key: str) -> str:
+    """A stable HTML id for the card of table `key`, from its schema and name only.
+
+    `public.tenants` gives `public-tenants`. A name that does not map one to one
+    onto `[a-z0-9_]` (capitals, spaces, quotes, accents) gets a readable slug and
+    a hash of the key after a double hyphen, which a plain id never holds:
+    `public."Odd Name"` gives `public-odd-name--` and eight hex digits.
+    """
+    ref = parse_table_name(key)
+    schema, name = ref.schema or "", ref.name
+    if _SIMPLE.fullmatch(schema) and _SIMPLE.fullmatch(name):
+        return f"{schema}-{name}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+    return f"{_slug(schema)}-{_slug(name)}--{digest}"
