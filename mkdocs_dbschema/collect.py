@@ -28,6 +28,7 @@ from .catalog.connection import (
 )
 from .catalog.model import Catalog, Table
 from .catalog.names import TableRef
+from .catalog.overview import read_overview
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query, untrusted_calls
 from .catalog.reader import read_catalog
 from .catalog.samples import read_samples
@@ -95,10 +96,12 @@ def collect(
     redactor: Redactor | None,
     max_value_length: int,
     plan_functions: Sequence[str] = (),
+    overview_schemas: Sequence[str] | None = None,
 ) -> Collection:
     """Everything the pages ask for. `patterns` maps each query pattern to the functions
     its page allows planning to run; `plan_functions` are allowed everywhere (globs over
-    `schema.name`)."""
+    `schema.name`). With `overview_schemas` (None: no overview), every relation of those
+    schemas and of the documented tables' schemas is summarised too."""
     engine = create_engine(url, settings)
     guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
     try:
@@ -106,6 +109,10 @@ def collect(
             dog = watchdog_of(conn)
             with _reading(dog, "reading the catalog"):
                 catalog = read_catalog(conn, list(tables))
+                if overview_schemas is not None:
+                    documented = {t.schema for t in catalog.tables.values()} | set(overview_schemas)
+                    overview = read_overview(conn, schemas=sorted(documented))
+                    catalog = dataclasses.replace(catalog, overview=overview)
             if redactor is not None:
                 catalog = redact_defaults(catalog, redactor)
             with _reading(dog, "reading sample rows"):
@@ -168,6 +175,7 @@ def merge(first: Collection, second: Collection) -> Collection:
         names={**a.names, **b.names},
         resolved={**a.resolved, **b.resolved},
         hints={**a.hints, **b.hints},
+        overview={**a.overview, **b.overview},
     )
     return Collection(
         catalog,

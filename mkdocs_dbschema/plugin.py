@@ -15,18 +15,19 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import directives
+from . import directives, document
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor
 from .catalog.connection import DatabaseError, SessionSettings, display_url, parse_url
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
-from .catalog.model import Catalog
+from .catalog.model import Catalog, Table
 from .catalog.names import TableNameError, TableRef, parse_table_name
 from .catalog.plans import refusal
 from .collect import Collection, SampleRequest, collect, merge, sample_limit
 from .config import DbSchemaConfig
-from .render.cards import CardRenderer, RenderOptions, TemplateProblem
+from .document import link_to
+from .render.cards import ATTR_LIST, CardRenderer, RenderOptions, TableLinks, TemplateProblem
 
 log = get_plugin_logger(__name__)
 
@@ -41,6 +42,9 @@ class Survey:
     requests: dict[TableRef, SampleRequest]  # table → the most sample rows any directive asks for
     patterns: list[str]  # query patterns to plan
     wants_graph: bool  # << migration-order >> or << advisors >>
+    cards: list[tuple[int, TableRef, bool]]  # (line, table, an intentional copy)
+    schemas: set[str]  # arguments of whole-schema directives that may name a schema
+    wants_overview: bool  # << tables >>, << summary >>, << erd >> or << coverage >>
 
 
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
@@ -51,6 +55,12 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.renderer: CardRenderer | None = None
         self.redactor: Redactor | None = None
         self.findings: dict[str, list[Finding]] = {}
+        self.card_pages: dict[str, str] = {}  # table key → the page holding its card
+        self.card_lines: dict[str, tuple[str, int]] = {}  # ... and the directive's line
+        self.keys_by_display: dict[str, str] = {}
+        self.overview_schemas: list[str] | None = None
+        self.linking = False
+        self.autorefs: Any = None
         self.url: str | None = None
         self.dsn: str | None = None
 
@@ -121,6 +131,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.warning("redaction is off (redaction.enabled: false): sample values are published as stored")
         self.base = base
         self.collection = None
+        # Links need stable anchors on card headings, which attr_list writes.
+        self.linking = ATTR_LIST in extensions
+        self.autorefs = config.plugins.get("autorefs")
         return config
 
     # -- reading -----------------------------------------------------------------
@@ -155,6 +168,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 redactor=self.redactor,
                 max_value_length=self.config.max_value_length,
                 plan_functions=self.config.plan_functions,
+                overview_schemas=self.overview_schemas,
             )
         except DatabaseError as error:
             raise PluginError(f"dbschema: {error}") from None
@@ -170,34 +184,81 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         """What a page asks for, from one scan of it."""
         found = [f for _, _, f in directives.scan(markdown) if f is not None]
         requests: dict[TableRef, SampleRequest] = {}
+        cards: list[tuple[int, TableRef, bool]] = []
+        schemas: set[str] = set()
+        wants_overview = False
         for item in found:
             if not isinstance(item, directives.Directive):
                 continue
+            if item.kind in document.KINDS:
+                wants_overview = True
+                schemas.add(item.argument.removesuffix(".*"))
+                continue
             ref = _table_ref(item)
             if isinstance(ref, TableRef):
-                limit = _sample_limit(item, self.config.samples)
+                limit = _card_options(item, self.config.samples)
                 request = SampleRequest(limit if isinstance(limit, int) else 0, "samples" in item.options)
                 requests[ref] = _wider(requests.get(ref), request)
+                cards.append((item.line, ref, _is_copy(item)))
         return Survey(
             any_directive=any(not isinstance(f, directives.QueryPattern) for f in found),
             requests=requests,
             patterns=[f.sql for f in found if isinstance(f, directives.QueryPattern)],
             wants_graph=any(isinstance(f, directives.Directive) and f.kind in CATALOG_WIDE for f in found),
+            cards=cards,
+            schemas=schemas,
+            wants_overview=wants_overview,
         )
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         refs: dict[TableRef, SampleRequest] = {}
         patterns: dict[str, None] = {}
-        wants_graph = False
-        for file in files.documentation_pages():
+        wants_graph = wants_overview = False
+        schemas: set[str] = set()
+        cards: list[tuple[str, int, TableRef, bool]] = []
+        for file in sorted(files.documentation_pages(), key=lambda f: f.src_uri):
             survey = self._survey(file.content_string)
             for ref, request in survey.requests.items():
                 refs[ref] = _wider(refs.get(ref), request)
             patterns.update(dict.fromkeys(survey.patterns))
             wants_graph = wants_graph or survey.wants_graph
-        self.collection = self._read(refs, list(patterns)) if refs or patterns or wants_graph else None
+            wants_overview = wants_overview or survey.wants_overview
+            schemas |= survey.schemas
+            cards += [(file.src_uri, line, ref, copy) for line, ref, copy in survey.cards]
+        self.overview_schemas = sorted(schemas) if wants_overview else None
+        wanted = refs or patterns or wants_graph or wants_overview
+        self.collection = self._read(refs, list(patterns)) if wanted else None
         self._analyse()
+        self._place_cards(cards)
         return files
+
+    def _place_cards(self, cards: Sequence[tuple[str, int, TableRef, bool]]) -> None:
+        """The page each table's card is on: the link target of every mention of it.
+        A second card of a table warns, unless marked as a copy."""
+        self.card_pages = {}
+        self.card_lines = {}
+        catalog = self.catalog
+        if catalog is None:
+            return
+        for src_uri, line, ref, copy in cards:
+            key = catalog.resolved.get(str(ref))
+            if key is None or copy:
+                continue
+            if key in self.card_lines:
+                first, first_line = self.card_lines[key]
+                log.warning(
+                    "%s:%s: %s is carded on %s:%s too; links go to the first card. Mark an "
+                    "intentional second card << table: %s | copy: yes >>",
+                    src_uri,
+                    line,
+                    catalog.tables[key].display,
+                    first,
+                    first_line,
+                    ref,
+                )
+                continue
+            self.card_pages[key] = src_uri
+            self.card_lines[key] = (src_uri, line)
 
     # -- expanding ---------------------------------------------------------------
 
@@ -235,6 +296,12 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         catalog = self.catalog
         self.levels = dependency_levels(catalog.graph) if catalog else {}
         self.findings = advise(catalog, self.advisor_options) if catalog else {}
+        names: dict[str, str] = {}
+        if catalog is not None:
+            names.update({s.display: key for key, s in catalog.overview.items()})
+            names.update({display: key for key, display in catalog.names.items()})
+            names.update({t.display: key for key, t in catalog.tables.items()})
+        self.keys_by_display = names
 
     def _expand(self, found: directives.Found, page: Page) -> str:
         assert self.renderer is not None
@@ -251,9 +318,12 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             assert self.catalog is not None
             if found.argument or found.options:
                 return self._problem(where, found.source, f"{found.kind} takes no argument")
+            links = self._links(page)
             if found.kind == "advisors":
-                return self.renderer.advisors([f for fs in self.findings.values() for f in fs])
-            return self.renderer.migration_order(self.catalog, self.levels)
+                return self.renderer.advisors([f for fs in self.findings.values() for f in fs], links)
+            return self.renderer.migration_order(self.catalog, self.levels, links)
+        if isinstance(found, directives.Directive) and found.kind in document.KINDS:
+            return self._document(found, page, where)
         ref = _table_ref(found)
         if isinstance(ref, str):
             return self._problem(where, found.source, ref)
@@ -266,20 +336,52 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 reason += f"; did you mean {hint}?"
             return self._problem(where, found.source, reason)
         assert isinstance(found, directives.Directive)
-        limit = _sample_limit(found, self.config.samples)
+        limit = _card_options(found, self.config.samples)
         if isinstance(limit, str):
             return self._problem(where, found.source, limit)
         table = self.catalog.tables[key]
         # System relations show rows only when asked: their rows are other sessions' data.
         limit = sample_limit(table, SampleRequest(limit, "samples" in found.options))
         sample = self.collection.samples.get(key) if self.collection else None
+        target = self.card_lines.get(key) == (page.file.src_uri, found.line)
+        if target:
+            self._register(page, table)
         return self.renderer.table_card(
             table,
             self.catalog,
             self.levels.get(key),
             sample.first(limit) if sample and limit else None,
             self.findings.get(key, ()),
+            anchor=document.anchor(key) if target else None,
+            link=self._links(page),
         )
+
+    def _links(self, page: Page) -> TableLinks:
+        if not self.linking:
+            return TableLinks()
+        return TableLinks(link_to(self.card_pages, page.file.src_uri, document.anchor), self.keys_by_display)
+
+    def _register(self, page: Page, table: Table) -> None:
+        """Let writers link a card from prose, `[motopress_sync_log][]`, through autorefs."""
+        autorefs = self.autorefs
+        if autorefs is None or not self.linking:
+            return
+        for identifier in dict.fromkeys((table.display, table.key)):
+            autorefs.register_anchor(page, identifier, document.anchor(table.key), primary=True)
+
+    def _document(self, found: directives.Directive, page: Page, where: str) -> str:
+        assert self.renderer is not None and self.catalog is not None
+        links = self._links(page)
+        site = document.Site(
+            summaries=self.catalog.overview,
+            groups=self.config.groups,
+            link=links.url,
+            levels={**document.levels_of(self.catalog.overview), **self.levels},
+        )
+        try:
+            return document.render(self.renderer, found.kind, found.argument, found.options, site)
+        except document.DocumentError as error:
+            return self._problem(where, found.source, str(error))
 
     def _problem(self, where: str, source: str, reason: str) -> str:
         assert self.renderer is not None
@@ -327,11 +429,17 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
         return str(error)
 
 
-def _sample_limit(directive: directives.Directive, default: int) -> int | str:
+def _is_copy(directive: directives.Directive) -> bool:
+    return directive.options.get("copy", "").lower() in ("yes", "true")
+
+
+def _card_options(directive: directives.Directive, default: int) -> int | str:
     """The sample rows a table directive asks for, or why its options are wrong."""
-    unknown = sorted(set(directive.options) - {"samples"})
+    unknown = sorted(set(directive.options) - {"samples", "copy"})
     if unknown:
-        return f"unknown option {unknown[0]!r} (known: samples)"
+        return f"unknown option {unknown[0]!r} (known: samples, copy)"
+    if directive.options.get("copy", "yes").lower() not in ("yes", "no", "true", "false"):
+        return f"copy must be yes or no, not {directive.options['copy']!r}"
     value = directive.options.get("samples")
     if value is None:
         return default

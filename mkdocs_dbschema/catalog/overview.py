@@ -53,8 +53,8 @@ def _summary(row: Mapping[str, Any]) -> TableSummary:
 def read_overview(
     conn: sa.Connection, oids: Sequence[int] = (), schemas: Sequence[str] = ()
 ) -> dict[str, TableSummary]:
-    """Summaries of every relation in the schemas of `oids` and in `schemas` (with
-    neither, the schemas on the search_path), by key, in code point order of the key
+    """Summaries of every relation in the schemas of `oids`, in `schemas` and on the
+    search_path, by key, in code point order of the key
     (the same on every server, whatever its collation)."""
     rows = _rows(conn, "overview", oids=sorted(set(oids)), schemas=sorted(set(schemas)))
     return {row["key"]: _summary(row) for row in sorted(rows, key=lambda row: str(row["key"]))}

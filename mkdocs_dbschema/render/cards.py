@@ -14,10 +14,11 @@ import fnmatch
 import functools
 import os
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import jinja2.meta
@@ -35,6 +36,30 @@ from . import markdown, sql
 ADMONITION = "admonition"
 DETAILS = "pymdownx.details"
 SUPERFENCES = "pymdownx.superfences"
+ATTR_LIST = "attr_list"  # stable card anchors and short table-of-contents labels
+# Characters a Markdown link destination keeps as they are; the rest are percent-encoded
+# so that no page path or anchor can end the link early.
+URL_SAFE = "/#?=&:;.,%-_~+@!$"
+
+
+def _nowhere(key: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class TableLinks:
+    """Table names as links to the page and anchor of their card; a table no page cards
+    stays plain text, never a dead link. Names are keys or display names."""
+
+    url: Callable[[str], str | None] = _nowhere  # key → URL relative to the current page
+    keys: Mapping[str, str] = field(default_factory=dict)  # display name → key
+
+    def __call__(self, name: str, shown: str | None = None) -> Markup:
+        text = markdown.inline_code(shown or name)
+        url = self.url(self.keys.get(name, name))
+        if url is None:
+            return text
+        return Markup("[") + text + Markup(f"]({quote(url, safe=URL_SAFE)})")
 
 
 @dataclass(frozen=True)
@@ -140,6 +165,7 @@ class CardRenderer:
             heading=self._heading,
             has_admonition=ADMONITION in options.extensions,
             has_details=DETAILS in options.extensions,
+            has_attr_list=ATTR_LIST in options.extensions,
             group_label=options.group_label,
             redacted=options.redacted,
             activity_stats=options.activity_stats,
@@ -241,6 +267,9 @@ class CardRenderer:
         level: Level | None,
         sample: Sample | None = None,
         findings: Sequence[Finding] = (),
+        *,
+        anchor: str | None = None,
+        link: TableLinks = TableLinks(),
     ) -> str:
         return self._render(
             "card.md.j2",
@@ -251,9 +280,13 @@ class CardRenderer:
             findings=findings,
             group=self.group_of(table),
             types=[catalog.types[name] for name in table.types if name in catalog.types],
+            anchor=anchor,
+            link=link,
         )
 
-    def migration_order(self, catalog: Catalog, levels: Mapping[str, Level]) -> str:
+    def migration_order(
+        self, catalog: Catalog, levels: Mapping[str, Level], link: TableLinks = TableLinks()
+    ) -> str:
         by_level: dict[int, list[str]] = {}
         for key, level in levels.items():
             by_level.setdefault(level.level, []).append(catalog.names.get(key, key))
@@ -266,15 +299,18 @@ class CardRenderer:
             levels=[(n, sorted(names)) for n, names in sorted(by_level.items())],
             cycles=cycles,
             self_referencing=self_referencing,
+            link=link,
         )
 
-    def advisors(self, findings: Sequence[Finding]) -> str:
+    def advisors(self, findings: Sequence[Finding], link: TableLinks = TableLinks()) -> str:
         """Findings grouped by advisor, most severe first: (name, level, why, findings)."""
         groups: dict[str, list[Finding]] = {}
         for finding in sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.advisor, f.table)):
             groups.setdefault(finding.advisor, []).append(finding)
         return self._render(
-            "advisors.md.j2", groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()]
+            "advisors.md.j2",
+            groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()],
+            link=link,
         )
 
     def plan(self, plan: QueryPlan) -> str:

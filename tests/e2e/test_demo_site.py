@@ -75,7 +75,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_plan_table_has_a_live_card(demo_site: Path, page: str) -> None:
     html = (demo_site / "reference" / page.removesuffix(".md") / "index.html").read_text()
     for table in PLAN_TABLES[page]:
-        assert f'<h2 id="{table}">' in html, table
+        assert f'<h2 id="public-{table}">' in html, table
     assert html.count("Row Count:</strong>") == len(PLAN_TABLES[page])
     assert "admonition failure" not in html
 

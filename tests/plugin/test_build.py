@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from conftest import Server, ensure_role
 from sites import build, build_config
 
+from mkdocs_dbschema.document import anchor
+
 PAGE = """# Bookings
 
 Narrative *before* the card.
@@ -53,13 +55,15 @@ def test_cards_replace_directives_and_keep_narrative(site) -> None:  # type: ign
     text = site.text()
     assert "Narrative before the card." in text and "Narrative after the card." in text
     assert "<em>before</em>" in site.article()
-    for heading in ('id="bookings"', 'id="guest-notes"', 'id="reservacion"', 'id="events"'):
+    for key in ("public.bookings", 'public."Guest Notes"', 'public."reservación"', "public.events"):
+        heading = f'id="{anchor(key)}"'
         assert heading in site.article()
     assert 'ops."odd.name"' in text
     assert "<< table: bookings >>" in text  # the fenced one stays literal
     assert "<< table: in_indented_code >>" in text
     nested = site.article().split('class="admonition note"')[1]
-    assert '<h2 id="opsoddname">ops."odd.name"</h2>' in html.unescape(nested)
+    odd = anchor('ops."odd.name"')
+    assert f'<h2 id="{odd}">ops."odd.name"</h2>' in html.unescape(nested)
 
 
 def test_card_sections(site) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +135,7 @@ def test_bad_directives_warn_with_location_and_fail_strict(sections_url: str, tm
         assert f"page.md:{line}: " in lenient.log and message in lenient.log
     article = lenient.article("page")
     assert article.count('class="admonition failure"') == 4
-    assert 'id="tenants"' in article  # the rest of the page still builds
+    assert 'id="public-tenants"' in article  # the rest of the page still builds
     strict = build(tmp_path / "strict", {"page.md": page}, {"dsn": sections_url}, strict=True)
     assert strict.returncode != 0
     assert "Aborted with 4 warnings in strict mode" in strict.log
@@ -182,14 +186,14 @@ def test_activity_statistics_move_with_use(sections_url: str, tmp_path: Path) ->
 def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> None:
     page = {"index.md": "<< table: tenants >>\n"}
     from_env = build(tmp_path / "env", page, env={"DBSCHEMA_DSN": sections_url})
-    assert from_env.returncode == 0 and 'id="tenants"' in from_env.article()
+    assert from_env.returncode == 0 and 'id="public-tenants"' in from_env.article()
     (tmp_path / "tag").mkdir()
     tagged = build(tmp_path / "tag", page, {"dsn": "PLACEHOLDER"}, env={"MY_DSN": sections_url})
     config = (tmp_path / "tag" / "mkdocs.yml").read_text().replace("PLACEHOLDER", "!ENV [MY_DSN]")
     (tmp_path / "tag" / "mkdocs.yml").write_text(config)
     rebuilt = build_config(tmp_path / "tag" / "mkdocs.yml", env={"MY_DSN": sections_url})
     assert rebuilt.returncode == 0, rebuilt.log
-    assert 'id="tenants"' in (tmp_path / "tag" / "site" / "index.html").read_text()
+    assert 'id="public-tenants"' in (tmp_path / "tag" / "site" / "index.html").read_text()
     assert tagged.returncode != 0  # the literal PLACEHOLDER is no URL
 
 
@@ -370,7 +374,9 @@ def test_cards_render_whatever_the_directive_indent(sections_url: str, tmp_path:
     assert result.returncode == 0, result.log
     article = result.article()
     assert (
-        '<h2 id="tenants">' in article and '<h2 id="bookings">' in article and '<h3 id="schema">' in article
+        '<h2 id="public-tenants">' in article
+        and '<h2 id="public-bookings">' in article
+        and '<h3 id="schema-tenants">' in article
     )
     assert "<p>## " not in article and "<code>## " not in article
 

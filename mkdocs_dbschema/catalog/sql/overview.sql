@@ -1,6 +1,6 @@
 -- Every table, view, materialized view and foreign table of the documented schemas
--- (those of the documented tables and the named ones; with neither, the schemas on
--- the search_path), one row each with its columns, unique keys and outgoing foreign
+-- (those of the documented tables, the named ones and the schemas on the
+-- search_path, where unqualified names resolve), one row each with its columns, unique keys and outgoing foreign
 -- keys aggregated as JSON. A partition is folded into its root.
 WITH documented AS (
     SELECT DISTINCT relnamespace
@@ -14,8 +14,6 @@ WITH documented AS (
     SELECT oid
     FROM pg_namespace
     WHERE nspname = ANY(current_schemas(false))
-      AND cardinality(CAST(:oids AS oid[])) = 0
-      AND cardinality(CAST(:schemas AS text[])) = 0
 ),
 roots AS (
     SELECT DISTINCT coalesce(pg_partition_root(c.oid), c.oid) AS oid
