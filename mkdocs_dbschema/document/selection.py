@@ -2,7 +2,8 @@
 
 The argument of `<< tables: ARG >>` and its kin is `*`, a group name from the
 `groups` option, a schema (`public`, `ops.*`), a glob over table names or keys
-(`motopress_*`), or one table (`tenants`, `ops."Odd Name"`).
+(`motopress_*`), one table (`tenants`, `ops."Odd Name"`), or several of these
+separated by commas (`Motopress, Airbnb`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ GLOB_CHARACTERS = frozenset("*?[")
 @dataclass(frozen=True)
 class Selection:
     argument: str
-    kind: str  # "all" / "group" / "schema" / "glob" / "table"
+    kind: str  # "all" / "group" / "schema" / "glob" / "table" / "list"
     keys: tuple[str, ...]  # sorted
 
 
@@ -73,6 +74,15 @@ def select(
         return f"give a group, a schema, a glob over table names or * ({known})"
     if argument == "*":
         return Selection(argument, "all", tuple(sorted(summaries)))
+    parts = _split_list(argument)
+    if len(parts) > 1:  # `Motopress, Airbnb`: every table any part names
+        listed: set[str] = set()
+        for part in parts:
+            chosen = select(part, summaries, groups)
+            if isinstance(chosen, str):
+                return chosen
+            listed.update(chosen.keys)
+        return Selection(argument, "list", tuple(sorted(listed)))
     if argument in groups:
         keys = tuple(sorted(k for k, s in summaries.items() if group_of(s, groups) == argument))
         if not keys:
@@ -104,6 +114,23 @@ def select(
     if tables:
         return f"{argument!r} is ambiguous: qualify it with its schema ({_listed(sorted(tables))})"
     return f"no group, schema or table named {argument!r} ({known})"
+
+
+def _split_list(argument: str) -> list[str]:
+    """Split on commas outside double-quoted identifiers."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in argument:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
 
 
 _SIMPLE = re.compile(r"[a-z0-9_]+")

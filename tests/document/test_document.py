@@ -82,6 +82,13 @@ def test_selects_every_table_a_group_a_glob_a_schema_or_one_table() -> None:
     assert len(keys("public")) == 7
     assert keys("tenants") == keys("public.tenants") == ("public.tenants",)
     assert select("jobs", SITE, GROUPS) == Selection("jobs", "table", ("ops.jobs",))
+    # Several, separated by commas: every table any of them names, once.
+    assert keys("Airbnb, ops, airbnb_*") == (
+        "ops.jobs",
+        "public.airbnb_motopress_comparison",
+        "public.airbnb_sync_log",
+    )
+    assert "no group, schema or table named 'nope'" in str(select("Airbnb, nope", SITE, GROUPS))
 
 
 def test_unknown_arguments_say_what_is_known() -> None:
