@@ -35,13 +35,13 @@ def test_levels_of_chains_cycles_and_self_references() -> None:
         "top": ("x", "p"),
     }
     levels = dependency_levels(graph)
-    assert levels["root"] == Level(0)
-    assert levels["a"] == Level(1)
-    assert levels["b"] == Level(2, (), True)
-    assert levels["x"] == levels["y"] == Level(2, ("x", "y"))
+    assert levels["root"] == Level(level=0)
+    assert levels["a"] == Level(level=1)
+    assert levels["b"] == Level(level=2, self_reference=True)
+    assert levels["x"] == levels["y"] == Level(level=2, cycle=("x", "y"))
     assert levels["p"].level == levels["q"].level == levels["r"].level == 1
     assert levels["p"].cycle == ("p", "q", "r")
-    assert levels["top"] == Level(3)
+    assert levels["top"] == Level(level=3)
 
 
 def test_levels_handle_deep_graphs_without_recursion() -> None:
@@ -59,9 +59,11 @@ def test_deferrable_cycle_in_a_real_database(make_db, tmp_path: Path) -> None:  
     )
     catalog = read(url, "bookings")
     levels = dependency_levels(catalog.graph)
-    assert levels["public.hotels"] == Level(0, ("public.hotels", "public.units"))
-    assert levels["public.units"] == Level(0, ("public.hotels", "public.units"), True)
-    assert levels["public.bookings"] == Level(1)
+    assert levels["public.hotels"] == Level(level=0, cycle=("public.hotels", "public.units"))
+    assert levels["public.units"] == Level(
+        level=0, cycle=("public.hotels", "public.units"), self_reference=True
+    )
+    assert levels["public.bookings"] == Level(level=1)
     page = "<< table: units >>\n\n## Order\n\n<< migration-order >>\n"
     result = build(tmp_path, {"index.md": page}, {"dsn": url}, strict=True)
     assert result.returncode == 0, result.log
@@ -524,8 +526,12 @@ def test_advisor_review_cases(make_db) -> None:  # type: ignore[no-untyped-def]
         "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);"
         "CREATE INDEX p_k ON p (k); CREATE INDEX p1_k_copy ON p1 (k);"
         "CREATE TABLE crowded (id int, row_id int, pk_id int);"
+        # The attached copy is the only index of q1; r1's own index, alike, is a control.
+        "CREATE TABLE q (k int) PARTITION BY RANGE (k);"
+        "CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (10); CREATE INDEX q_k ON q (k);"
+        "CREATE TABLE r1 (k int); CREATE INDEX r1_k ON r1 (k);"
     )
-    findings = advise(read(url, "orgs", "p1", "crowded"), AdvisorOptions())
+    findings = advise(read(url, "orgs", "p1", "crowded", "q1", "r1"), AdvisorOptions())
     initplan = {f.what: f.remediation for f in findings["public.orgs"] if f.advisor == "auth_rls_initplan"}
     assert set(initplan) == {
         "policy nested calls auth.has_role() per row in USING",
@@ -536,7 +542,10 @@ def test_advisor_review_cases(make_db) -> None:  # type: ignore[no-untyped-def]
         in initplan["policy nested calls auth.has_role() per row in USING"]
     )
     p1 = {f.advisor: f for f in findings["public.p1"]}
-    assert "unused_index" not in p1 or "p1_k_idx" not in p1["unused_index"].remediation
+    assert "unused_index" not in {f.advisor for f in findings.get("public.q1", [])}
+    assert [f.remediation for f in findings["public.r1"] if f.advisor == "unused_index"] == [
+        "DROP INDEX CONCURRENTLY public.r1_k;"
+    ]
     assert p1["duplicate_index"].remediation == "DROP INDEX CONCURRENTLY public.p1_k_copy;"
     (nopk,) = [f for f in findings["public.crowded"] if f.advisor == "no_primary_key"]
     assert "ADD COLUMN id_1 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" in nopk.remediation

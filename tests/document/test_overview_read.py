@@ -97,8 +97,8 @@ def test_reads_every_relation_of_the_documented_schemas(make_db: Callable[..., s
     )
     assert tenants.total_bytes > 0
     assert tenants.columns == (
-        ColumnSummary("tenant_id", "integer", nullable=False, primary_key=True),
-        ColumnSummary("slug", "text", nullable=False, comment="URL name", unique=True),
+        ColumnSummary(name="tenant_id", type="integer", nullable=False, primary_key=True),
+        ColumnSummary(name="slug", type="text", nullable=False, comment="URL name", unique=True),
     )
     assert tenants.unique_keys == (("tenant_id",), ("slug",))
 

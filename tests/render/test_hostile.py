@@ -150,19 +150,19 @@ texts = st.one_of(names, specials)
 
 def _table(text: str) -> tuple[Table, Catalog, Sample]:
     fk = ForeignKey(
-        text,
-        "public.t",
-        text,
-        (text,),
-        "public.t",
-        text,
-        (text,),
-        f"FOREIGN KEY {text}",
-        "CASCADE",
-        "NO ACTION",
-        "SIMPLE",
-        False,
-        False,
+        name=text,
+        table="public.t",
+        table_display=text,
+        columns=(text,),
+        ref_table="public.t",
+        ref_table_display=text,
+        ref_columns=(text,),
+        definition=f"FOREIGN KEY {text}",
+        on_delete="CASCADE",
+        on_update="NO ACTION",
+        match="SIMPLE",
+        deferrable=False,
+        deferred=False,
         comment=text,
     )
     table = Table(
@@ -178,34 +178,56 @@ def _table(text: str) -> tuple[Table, Catalog, Sample]:
         index_bytes=0,
         rls_enabled=True,
         rls_forced=False,
-        columns=(Column(text, text, True, default=text, comment=text),),
+        columns=(Column(name=text, type=text, nullable=True, default=text, comment=text),),
         constraints=(
-            Constraint(text, "primary key", f"PRIMARY KEY ({text})", (text,), text),
-            Constraint(text, "check", f"CHECK ({text})", (text,), text),
+            Constraint(
+                name=text,
+                kind="primary key",
+                definition=f"PRIMARY KEY ({text})",
+                columns=(text,),
+                comment=text,
+            ),
+            Constraint(name=text, kind="check", definition=f"CHECK ({text})", columns=(text,), comment=text),
         ),
         foreign_keys=(fk,),
         referenced_by=(fk,),
         indexes=(
             Index(
-                text,
-                f"CREATE INDEX {text}",
-                "btree",
-                False,
-                False,
-                False,
-                False,
-                True,
-                0,
-                (text,),
-                None,
-                text,
+                name=text,
+                definition=f"CREATE INDEX {text}",
+                method="btree",
+                unique=False,
+                primary=False,
+                partial=False,
+                expression=False,
+                valid=True,
+                size_bytes=0,
+                columns=(text,),
+                constraint=None,
+                comment=text,
             ),
         ),
-        policies=(Policy(text, True, "ALL", (text,), text, text, text),),
-        triggers=(Trigger(text, f"CREATE TRIGGER {text}", "enabled", text, comment=text),),
+        policies=(
+            Policy(
+                name=text, permissive=True, command="ALL", roles=(text,), using=text, check=text, comment=text
+            ),
+        ),
+        triggers=(
+            Trigger(
+                name=text, definition=f"CREATE TRIGGER {text}", enabled="enabled", function=text, comment=text
+            ),
+        ),
     )
-    sample = Sample((text,), (text,), ((Cell(text, ("column token",)),),), None, (text,), 1)
-    return table, Catalog("18", "db", "public", tables={"public.t": table}), sample
+    sample = Sample(
+        columns=(text,),
+        hidden=(text,),
+        rows=((Cell(text=text, rules=("column token",)),),),
+        note=None,
+        order=(text,),
+        limit=1,
+    )
+    catalog = Catalog(server_version="18", database="db", search_path="public", tables={"public.t": table})
+    return table, catalog, sample
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,7 +235,7 @@ def _table(text: str) -> tuple[Table, Catalog, Sample]:
 def test_any_text_renders_as_text(text: str) -> None:
     table, catalog, sample = _table(text)
     card = CardRenderer(RenderOptions(groups={text: ["*"]}, group_label=text)).table_card(
-        table, catalog, Level(1, ("public.t", text)), sample
+        table, catalog, Level(level=1, cycle=("public.t", text)), sample
     )
     rendered = markdown.Markdown(extensions=EXTENSIONS).convert(card)
     parsed = parse(rendered)
