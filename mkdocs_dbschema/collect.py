@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample
+from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -114,7 +114,7 @@ def collect(
                     overview = read_overview(conn, schemas=sorted(documented))
                     catalog = dataclasses.replace(catalog, overview=overview)
             if redactor is not None:
-                catalog = redact_defaults(catalog, redactor)
+                catalog = redact_schema_text(redact_defaults(catalog, redactor))
             with _reading(dog, "reading sample rows"):
                 samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
             plans: dict[str, QueryPlan] = {}

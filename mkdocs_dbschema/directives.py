@@ -7,7 +7,8 @@ or block quotes keep their place, and so does the card that replaces them.
 
 Directive-looking text of a known kind that does not stand on a line of its own
 (in a sentence, a table cell, a list marker's line) is reported as malformed,
-unless it is inside an inline code span, which is how pages show the syntax.
+once a line, unless it is inside an inline code span, which is how pages show
+the syntax.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-KINDS = ("table", "migration-order", "advisors")
+KINDS = ("table", "tables", "summary", "erd", "coverage", "migration-order", "advisors")
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<body>.*)>>[ \t]*$")
 _KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?:(?P<sep>[:|])(?P<rest>.*))?$", re.S)
@@ -25,13 +26,18 @@ _FENCE_OPEN = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _CONTAINER = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?\+?|===\+?[ \t]|/// )")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+$")
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
-_QUOTE = re.compile(r"^[ \t]*>[ ]?")  # one block quote marker, as Python-Markdown strips it
-# A directive of a known kind written inside other text (not preceded by a backslash).
+_QUOTE = re.compile(r"[ \t]*>[ ]?")  # one block quote marker, as Python-Markdown strips it
+_LEAD = re.compile(r"\s*")
+# The start of a directive of a known kind written inside other text (not preceded by
+# a backslash); `>>` ends it, or `:` or `|` and then the next `>>`.
+# Longest first: `tables` must not stop at `table`.
 _INLINE = re.compile(
-    r"(?<!\\)<<[ \t]*(?:" + "|".join(KINDS) + r")[ \t]*(?:[:|](?:[^>\n]|>(?!>))*)?>>",
-    re.IGNORECASE,
+    r"(?<!\\)<<[ \t]*(?:" + "|".join(sorted(KINDS, key=len, reverse=True)) + r")[ \t]*", re.IGNORECASE
 )
 _BACKTICKS = re.compile(r"(?<!\\)`+")
+# Two 63-byte names of escaped quotes and `| samples: 1000` fit. Messages quote no
+# more: Markdown and the search index slow down more than linearly on long notices.
+LONGEST = 300
 
 
 class DirectiveError(ValueError):
@@ -73,6 +79,8 @@ class QueryPattern:
     line: int  # line of the opening fence
     marker_line: int
     indent: str
+    # `-- explain | functions: app.tenant, auth.*`: what planning may run on this page.
+    functions: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -166,19 +174,43 @@ def _blank_comments(line: str) -> str:
     return "".join(out) + line[pos:]
 
 
-def _inline_directives(text: str, number: int, indent: str) -> list[Malformed]:
+def _shorten(source: str) -> str:
+    return source if len(source) <= LONGEST else source[: LONGEST - 1] + "…"
+
+
+def _inline_spans(visible: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every directive of a known kind inside `visible`.
+
+    str.find, not a regex repeat, looks for the closing `>>`: the repeat kept a
+    backtracking frame per character.
+    """
+    pos = 0
+    while (opening := _INLINE.search(visible, pos)) is not None:
+        close = pos = opening.end()
+        if visible.startswith((":", "|"), pos):
+            close = visible.find(">>", pos)
+            if close < 0:  # nothing closes this one, nor any later one
+                return
+        if visible.startswith(">>", close):
+            yield opening.start(), close + 2
+            pos = close + 2
+
+
+def _inline_directive(text: str, number: int, indent: str) -> Malformed | None:
+    """The first directive written inside `text`; one report a line, however many it holds."""
     if "<<" not in text:
-        return []
+        return None
     visible = _blank_code_spans(text)
-    before_list_item = _LIST_ITEM.match(visible[: visible.find("<<")]) if "<<" in visible else None
+    spans = _inline_spans(visible)
+    start, end = next(spans, (-1, -1))
+    if start < 0:
+        return None
     reason = "a directive must stand on a line of its own"
-    if before_list_item:
+    if _LIST_ITEM.match(visible[: visible.find("<<")]):
         reason += " (in a list item, put it on a line of its own, indented like the item's text)"
-    return [
-        Malformed(text[m.start() : m.end()], number, indent, reason, inline=True)
-        # Up to the last `>>` only: past it no directive can close.
-        for m in _INLINE.finditer(visible, 0, visible.rfind(">>") + 2)
-    ]
+    if more := sum(1 for _ in spans):
+        reason += f"; {more} more on this line"
+    return Malformed(_shorten(text[start:end]), number, indent, reason, inline=True)
 
 
 Found = Directive | Malformed | QueryPattern
@@ -190,12 +222,16 @@ def _query_pattern(opening: int, indent: str, info: str, body: list[str], prefix
     for offset, text in enumerate(body):
         if not text.strip():
             continue
-        if text.strip().lower() != EXPLAIN_MARKER:
+        marker, _, option = text.strip().partition("|")
+        if marker.strip().lower() != EXPLAIN_MARKER:
             return None
+        name, _, listed = option.partition(":")
+        named = listed.split(",") if name.strip().lower() == "functions" else []
+        functions = tuple(f.strip() for f in named if f.strip())
         query = "\n".join(
             line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body[offset + 1 :]
         )
-        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, prefix + indent)
+        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, prefix + indent, functions)
     return None
 
 
@@ -210,12 +246,13 @@ class _Context:
 
 def _strip_quotes(line: str, depth: int) -> str | None:
     """`line` without its first `depth` quote markers; None if it has fewer."""
+    pos = 0  # an offset, not slices: a copy per marker is quadratic in the depth
     for _ in range(depth):
-        marker = _QUOTE.match(line)
+        marker = _QUOTE.match(line, pos)
         if marker is None:
             return None
-        line = line[marker.end() :]
-    return line
+        pos = marker.end()
+    return line[pos:]
 
 
 def scan(markdown: str) -> Iterator[tuple[int, str | None, Found | None]]:
@@ -254,28 +291,31 @@ def scan(markdown: str) -> Iterator[tuple[int, str | None, Found | None]]:
                 continue
         # Peel block quote markers off from the outside in; each depth has its own
         # containers, and indented code at any depth keeps the rest of the line literal.
-        depth, text, prefix, code = 0, line, "", False
+        # An offset, not slices: a copy per marker is quadratic in the depth.
+        depth, pos, end, prefixes, code = 0, 0, len(line.rstrip()), [], False
         width = base = 0
-        while text.strip():
+        while pos < end:  # the rest of the line is not blank
             ctx = contexts[depth]
-            width = _indent_width(text[: len(text) - len(text.lstrip())])
+            lead = _LEAD.match(line, pos)
+            assert lead is not None  # \s* matches anywhere
+            width = _indent_width(lead.group())
             while ctx.containers and width < ctx.containers[-1]:
                 ctx.containers.pop()
             base = ctx.containers[-1] if ctx.containers else 0
             if width >= base + 4 and (ctx.previous_blank or ctx.in_indented_code):
                 code = True
                 break
-            marker = _QUOTE.match(text)
+            marker = _QUOTE.match(line, pos)
             if marker is None:
                 break
             ctx.previous_blank = ctx.in_indented_code = False
-            prefix += " " * base + "> "
-            text = text[marker.end() :]
+            prefixes.append(" " * base + "> ")
+            pos = marker.end()
             depth += 1
             if len(contexts) == depth:
                 contexts.append(_Context())
         del contexts[depth + 1 :]
-        ctx = contexts[depth]
+        ctx, text, prefix = contexts[depth], line[pos:], "".join(prefixes)
         blank = not text.strip()
         starts_block = (
             blank
@@ -318,13 +358,17 @@ def scan(markdown: str) -> Iterator[tuple[int, str | None, Found | None]]:
         indent = prefix + " " * base
         match = _DIRECTIVE.match(text)
         if not match:
-            inline = _inline_directives(text, number, indent)
+            inline = _inline_directive(text, number, indent)
             if inline:
-                pending.extend(inline)
+                pending.append(inline)
                 pending_depth = depth
             yield number, line, None
             continue
         source = text.strip()
+        if len(source) > LONGEST:
+            reason = f"longer than {LONGEST} characters, the most a directive can be"
+            yield number, line, Malformed(_shorten(source), number, indent, reason)
+            continue
         try:
             kind, argument, options = parse_directive(match["body"])
         except DirectiveError as error:

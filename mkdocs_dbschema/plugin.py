@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +40,7 @@ class Survey:
 
     any_directive: bool  # well-formed or not: each gets a card or a located warning
     requests: dict[TableRef, SampleRequest]  # table → the most sample rows any directive asks for
-    patterns: list[str]  # query patterns to plan
+    patterns: dict[str, tuple[str, ...]]  # query patterns to plan → functions the page allows
     wants_graph: bool  # << migration-order >> or << advisors >>
     cards: list[tuple[int, TableRef, bool]]  # (line, table, an intentional copy)
     schemas: set[str]  # arguments of whole-schema directives that may name a schema
@@ -151,7 +151,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.info("embedded PostgreSQL loaded %s", ", ".join(str(f) for f in files))
         return uri
 
-    def _read(self, refs: Mapping[TableRef, SampleRequest], patterns: Sequence[str] = ()) -> Collection:
+    def _read(
+        self, refs: Mapping[TableRef, SampleRequest], patterns: Mapping[str, Sequence[str]]
+    ) -> Collection:
         try:
             url = parse_url(self._database_url())
             settings = SessionSettings(
@@ -203,7 +205,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         return Survey(
             any_directive=any(not isinstance(f, directives.QueryPattern) for f in found),
             requests=requests,
-            patterns=[f.sql for f in found if isinstance(f, directives.QueryPattern)],
+            patterns=_allowed_functions(f for f in found if isinstance(f, directives.QueryPattern)),
             wants_graph=any(isinstance(f, directives.Directive) and f.kind in CATALOG_WIDE for f in found),
             cards=cards,
             schemas=schemas,
@@ -212,7 +214,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         refs: dict[TableRef, SampleRequest] = {}
-        patterns: dict[str, None] = {}
+        patterns: dict[str, tuple[str, ...]] = {}
         wants_graph = wants_overview = False
         schemas: set[str] = set()
         cards: list[tuple[str, int, TableRef, bool]] = []
@@ -220,14 +222,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             survey = self._survey(file.content_string)
             for ref, request in survey.requests.items():
                 refs[ref] = _wider(refs.get(ref), request)
-            patterns.update(dict.fromkeys(survey.patterns))
+            for query, functions in survey.patterns.items():
+                patterns[query] = tuple(dict.fromkeys((*patterns.get(query, ()), *functions)))
             wants_graph = wants_graph or survey.wants_graph
             wants_overview = wants_overview or survey.wants_overview
             schemas |= survey.schemas
             cards += [(file.src_uri, line, ref, copy) for line, ref, copy in survey.cards]
         self.overview_schemas = sorted(schemas) if wants_overview else None
         wanted = refs or patterns or wants_graph or wants_overview
-        self.collection = self._read(refs, list(patterns)) if wanted else None
+        self.collection = self._read(refs, patterns) if wanted else None
         self._analyse()
         self._place_cards(cards)
         return files
@@ -270,7 +273,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return None
         requests = survey.requests
         known = self.collection
-        unplanned = [query for query in survey.patterns if known is None or query not in known.plans]
+        unplanned = {
+            query: functions
+            for query, functions in survey.patterns.items()
+            if known is None or query not in known.plans
+        }
         # Directives another plugin added after on_files: one more read for those.
         missing = {
             ref: request
@@ -446,6 +453,14 @@ def _card_options(directive: directives.Directive, default: int) -> int | str:
     if not (value.isascii() and value.isdigit() and len(value) <= 4) or int(value) > 1000:
         return f"samples must be a whole number from 0 to 1000, not {value!r}"
     return int(value)
+
+
+def _allowed_functions(patterns: Iterable[directives.QueryPattern]) -> dict[str, tuple[str, ...]]:
+    """Each query → every function any of its marker lines allows planning to run."""
+    allowed: dict[str, tuple[str, ...]] = {}
+    for pattern in patterns:
+        allowed[pattern.sql] = tuple(dict.fromkeys((*allowed.get(pattern.sql, ()), *pattern.functions)))
+    return allowed
 
 
 def _wider(known: SampleRequest | None, new: SampleRequest) -> SampleRequest:

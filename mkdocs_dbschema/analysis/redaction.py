@@ -6,12 +6,17 @@ Two kinds of rules, both configurable by name:
   whole value in a way that fits the rule: external ids keep their shape, names
   become "Account A", phone digits become bullets, secrets become [REDACTED];
 - value rules match text inside any value (JWTs, bearer tokens, prefixed API
-  keys, private key blocks, emails, phone numbers, URLs with credentials or token
-  parameters, long random tokens) and mask only the match, so an error message
-  stays readable. They also run on JSON object keys and, inside a URL, on each
-  decoded path segment and query value before it is encoded again.
+  keys, private key blocks, passwords in config files, SQL and command lines, emails,
+  phone numbers, card numbers, URLs with credentials or token parameters, long random
+  tokens) and mask only the match, so an error message stays readable. They also run
+  on JSON object keys and numbers and, inside a URL, on each decoded path segment and
+  query value before it is encoded again.
 
-Internal UUIDs are kept: foreign keys need them to make sense.
+Internal UUIDs are kept: foreign keys need them to make sense. A masked number keeps
+none of its digits.
+
+`mask_unambiguous` is the narrow variant for schema text (view definitions, comments...):
+it masks only what cannot be anything but a secret and leaves the rest byte for byte.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import dataclasses
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
@@ -51,6 +56,13 @@ COLUMN_RULES: dict[str, str] = {
         r"token(?![_-]?(?:type|kind|scopes?|status|count|expires?(?:[_-]at)?|expiry|expiration|version)$)"
         r"|api[_-]?key|apikey|access[_-]?key|auth(?!ors?$|or[_-])|credential|bearer|session|cookie|verify"
     ),
+    # `credit_card_type`, `card_id`, `pan_last4` describe a card without holding its number.
+    "card": (
+        r"(?:credit|debit|payment|bank)[_-]?cards?(?![_-]?(?:ids?|type|brand|kind|network|scheme|exp\w*"
+        r"|month|year|holder\w*|name|country|status|count|last[_-]?4|bin|iin)$)"
+        r"|card[_-]?(?:numbers?|nums?|nos?|nr|pan)(?![a-z])|(?:^|[_-])cc[_-]?(?:numbers?|nums?|nos?|nr)(?![a-z])"
+        r"|(?:^|[_-])pan(?:[_-]?(?:numbers?|nums?|nos?))?$|primary[_-]?account[_-]?numbers?"
+    ),
     "bare key": r"^key$",
     "email": r"e[_-]?mail",
     "phone": r"phone|msisdn|mobile|wa[_-]?id|^(from|to|recipient[_-]id)$",
@@ -62,6 +74,7 @@ COLUMN_RULES: dict[str, str] = {
 }
 _NO_SECRET_TYPE = re.compile(r"boolean$|date$|time(stamp)?\b|interval\b")
 SECRETS_WHOLE = ("secret", "token", "bare key")  # a JSON object or array under these keys is hidden whole
+_SECRET_ELEMENTS = (*SECRETS_WHOLE, "card")  # an XML element named by these (or a user's) is masked
 
 # The key of a `key=value` / `key: value` pair that holds a secret. Long names may carry any
 # prefix (`PGPASSWORD`, `client_secret`, `X-Api-Key`), short ones (`pass`, `pin`, `sig`) only a
@@ -81,6 +94,13 @@ _PAIR_VALUE = (
     r"|(?P<bare>(?:[^\s\"'\\,;&}\]]|\\(?![\"']))+))"
 )
 
+# A command that takes `-pSECRET` (mysql, mysqldump, mariadb-dump...) or a `-u user` before it:
+# only there is `-p` glued to a word a password, not a port (`psql -p5432`). `-uroot` is left
+# to the command name: `find -user root -perm 644` has no password.
+_PASSWORD_OPTION_CONTEXT = (
+    r"(?:(?<![\w.-])(?i:mysql|mariadb)[\w-]*|(?<!\S)(?:-u[ \t]+|--user[= \t][ \t]*)[^\s-]\S*)"
+)
+
 # Patterns inside any text, applied in order; named apart from the column rules so that
 # `disable` drops exactly one of them.
 VALUE_RULES: dict[str, str] = {
@@ -88,26 +108,55 @@ VALUE_RULES: dict[str, str] = {
         r"(?s)-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END \1-----|\Z)"
     ),
     "url with secrets": r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s\"'<>]+",
+    # An INI or TOML section (`[client]`): a secret key's value runs to the end of its line.
+    "ini secret": r"(?m)^[ \t]*\[[^\[\]\n]{1,200}\][ \t]*$(?P<section>(?:\n(?![ \t]*\[)[^\n]*)*)",
+    # YAML `password:` with its value (or a `|` block) on the more indented lines below.
+    "yaml secret": (
+        r"(?im)^(?P<key>(?P<indent>[ \t]*+)(?:-[ \t]+)?[\"']?"
+        + _PAIR_NAME
+        + r"[\"']?[ \t]*:)[ \t]*(?:[!&][^\s#]*[ \t]*)*(?:[|>][1-9+-]{0,2}[ \t]*)?(?:#[^\n]*)?\n"
+        r"(?P<block>(?:[ \t]*\n)*(?P=indent)[ \t]+\S[^\n]*(?:\n(?:[ \t]*\n)*(?P=indent)[ \t]+\S[^\n]*)*)"
+    ),
     "secret pair": r"(?i)(?P<name>"
     + _PAIR_NAME
     + r")(?P<sep>\\?[\"']?[ \t]*(?:=>|[=:])[ \t]*)"
     + _PAIR_VALUE,
-    "jwt": r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+    # `CREATE ROLE u PASSWORD 'x'`, `ALTER USER u WITH ENCRYPTED PASSWORD 'md5...'`, `IDENTIFIED BY 'x'`.
+    "sql password": (
+        r"(?i)\b(?:PASSWORD|IDENTIFIED[ \t]+BY)\s+E?(?!'\[REDACTED)"
+        r"(?:'(?P<sq>(?:[^'\\\n]|\\.|'')*)'|'(?P<open>[^\n]*))"
+    ),
+    # `mysql -u root -pSECRET`, `--password SECRET` (`--password=SECRET` is a secret pair).
+    "password option": (
+        r"(?:" + _PASSWORD_OPTION_CONTEXT + r"(?:[ \t]+\S+){0,20}?[ \t]+-p"
+        r"|(?<![\w-])--(?!no-)[\w-]*(?:password|passwd|secret|token|api-key)[ \t]+(?!-))"
+        r"(?!\[REDACTED\])(?:'(?P<sq>[^'\n]*)'|\"(?P<dq>[^\"\n]*)\"|(?P<bare>[^\s'\"]\S*))"
+    ),
+    # `<password>x</password>`, `<apiKey>`, `<ns:secret>`: any element the column rules call a secret.
+    "xml secret": (
+        r"<(?P<tag>[A-Za-z_][\w.:-]{0,100})(?P<attributes>\s[^<>]*)?>"
+        r"(?P<body>[^<]*(?:<!\[CDATA\[(?:[^\]]|\](?!\]>))*(?:\]\]>|\Z)[^<]*)*)"
+    ),
+    "jwt": r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
     "http auth": r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}",
     "api key": (
-        r"\b(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|(?:ck|cs)_|xox[abpr]-|gh[pousr]_|glpat-|AKIA"
-        r"|EAA[A-Za-z]{0,3})[A-Za-z0-9+/=_-]{8,}"
+        r"\b(?:(?:sk|pk|rk)_(?:live|test)_|whsec_|(?:ck|cs)_|xox[abprs]-|gh[pousr]_|github_pat_|glpat-"
+        r"|AKIA|ASIA|EAA[A-Za-z]{0,3})[A-Za-z0-9+/=_-]{8,}"
     ),
     "email address": r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+",
-    # International (+ or 00), a parenthesised area code, or three or more groups of digits
-    # split by one kind of separator; without a + it takes 9 to 15 digits and no date
-    # (see phone_like): `2026-11-30`, times, UUIDs, IP addresses, versions, prices stay.
+    # A run of digit groups split by single spaces or dashes; see card_spans for what in it
+    # is a card number (13 to 19 digits passing the Luhn check).
+    "card number": r"(?<![\w.])\d+(?:[ -]\d+)*",
+    # International (+ or 00), a parenthesised area code (after a country code or not), or
+    # three or more groups of digits split by one kind of separator; without a + it takes 9
+    # to 15 digits and no date (see phone_like): `2026-11-30`, times, UUIDs, IP addresses,
+    # versions, prices stay.
     "phone number": (
         r"(?<![\w+])\+\d[\d \-().]{6,18}\d\b"
         r"|(?<![\w+./-])(?<!\d:)(?:00[1-9]\d{0,3}(?:[ .-]\(?\d{1,4}\)?){2,6}"
-        r"|\(\d{2,5}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}"
-        r"|\d{2,4}(?P<sep>[ -])\d{2,4}(?:(?P=sep)\d{2,4}){1,4}"
-        r"|\d{3}\.\d{3}\.\d{4})(?!\w|[.,:/-]\d)"
+        r"|(?:\d{1,3}[ .-]?)?\(\d{2,5}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,4}){1,3}"
+        r"|\d{1,4}(?P<sep>[ -])\d{2,4}(?:(?P=sep)\d{2,4}){1,4}"
+        r"|(?:\d{1,3}\.)?\d{3}\.\d{3}\.\d{4})(?!\w|[.,:/-]\d)"
     ),
     # 32 or more letters and digits mixed; one holding `/` or `+` (base64) only when it
     # does not read like a path (see mask_token).
@@ -159,7 +208,9 @@ _PATH_KEYWORDS = frozenset(
 )
 _PLAIN_SEGMENT = re.compile(r"(?:[a-z]+|\d{1,4})(?:[-_.](?:[a-z]+|\d{1,4}))*")
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
-_PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abpr]-|gh[pousr]_|glpat-|AKIA|EAA)")
+_PREFIX = re.compile(
+    r"^((?:sk|pk|rk)_(?:live|test)_|whsec_|ck_|cs_|xox[abprs]-|gh[pousr]_|github_pat_|glpat-|AKIA|ASIA|EAA)"
+)
 
 
 def snake_case(name: str) -> str:
@@ -243,6 +294,78 @@ def mask_phone(value: str) -> str:
     return re.sub(r"\d", "•", value)
 
 
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def is_card_number(digits: str) -> bool:
+    """13 to 19 digits passing the Luhn check; one digit repeated is a placeholder, no card."""
+    return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)
+
+
+_DIGITS = re.compile(r"\d+")
+_CARD_RUN = re.compile(VALUE_RULES["card number"])
+
+
+def _card_end(run: str, groups: list[tuple[int, int]], first: int) -> int | None:
+    """The last group of the longest card number that starts at group `first`: one group of
+    13 to 19 digits, or groups of 3 to 6 digits opening with one of 4 to 6 and perhaps closing
+    with a shorter one (`4018 1852 9630 7417`, `3782 822463 10005`, `4222 2222 2222 2`), so
+    dates, prices and lists of small numbers are none."""
+    start, end = groups[first]
+    if 13 <= end - start <= 19:
+        return first if is_card_number(run[start:end]) else None
+    if not 4 <= end - start <= 6:
+        return None
+    digits, best = "", None
+    for last in range(first, len(groups)):
+        start, end = groups[last]
+        if end - start > 6 or len(digits) + end - start > 19:
+            break
+        digits += run[start:end]
+        if is_card_number(digits):
+            best = last
+        if end - start < 3:  # only the last group may be that short
+            break
+    return best
+
+
+def card_spans(run: str, glued: bool = False) -> Iterator[tuple[int, int]]:
+    """Where card numbers are in a run of digit groups split by single spaces or dashes;
+    `glued`: its last group runs on into a word or a decimal fraction, so it is no number."""
+    groups = [m.span() for m in _DIGITS.finditer(run)]
+    if glued:
+        groups.pop()
+    first = 0
+    while first < len(groups):
+        last = _card_end(run, groups, first)
+        if last is None:
+            first += 1
+        else:
+            yield groups[first][0], groups[last][1]
+            first = last + 1
+
+
+def mask_card_run(match: re.Match[str]) -> str:
+    """A match of the card number rule with every card number in it as bullets."""
+    run, after = match.group(), match.string[match.end() : match.end() + 2]
+    glued = bool(re.match(r"\w|\.\d", after))
+    masked = list(run)
+    for start, end in card_spans(run, glued):
+        masked[start:end] = mask_phone(run[start:end])
+    return "".join(masked)
+
+
+def mask_card(value: str) -> str:
+    """A value under a card number's name, whole: digits as bullets, or [REDACTED] when it
+    holds letters too."""
+    return mask_phone(value) if not re.search(r"[^\W\d_]", value) else REDACTED
+
+
 def mask_email(value: str) -> str:
     domain = value.rsplit("@", 1)[-1]
     return "•••@•••." + (domain.rsplit(".", 1)[-1] if "." in domain else "•••")
@@ -263,6 +386,39 @@ def mask_pair(match: re.Match[str]) -> str:
             start, end = (i - match.start() for i in match.span(group))
             return match.group()[:start] + REDACTED + match.group()[end:]
     return match.group()  # an empty value: nothing to hide
+
+
+_INI_SECRET_LINE = re.compile(
+    r"(?im)^(?P<head>[ \t]*" + _PAIR_NAME + r"[ \t]*[=:][ \t]*)(?P<value>[^\n]*?)(?P<tail>[ \t]*)$"
+)
+
+
+def _mask_line_value(line: re.Match[str]) -> str:
+    value = line["value"]
+    if not value or value.startswith((REDACTED, "•••")):
+        return line.group()
+    quoted = re.fullmatch(r"([\"']).*\1", value)
+    shown = quoted.group(1) + REDACTED + quoted.group(1) if quoted else REDACTED
+    return line["head"] + shown + line["tail"]
+
+
+def mask_ini_section(match: re.Match[str]) -> str:
+    """An INI section with the value of every secret key masked to the end of its line."""
+    if "section" not in match.re.groupindex:  # a user's own pattern
+        return REDACTED
+    start = match.start("section") - match.start()
+    return match.group()[:start] + _INI_SECRET_LINE.sub(_mask_line_value, match["section"])
+
+
+def mask_yaml_block(match: re.Match[str]) -> str:
+    """A YAML secret key whose value is on the lines below: the key kept, the value (with
+    its `|` or `>` block style) masked on the next line."""
+    if not {"key", "block"} <= set(match.re.groupindex):
+        return REDACTED
+    if match["block"].strip() == REDACTED:
+        return match.group()
+    indent = re.match(r"(?:[ \t]*\n)*([ \t]*)", match["block"])
+    return f"{match['key']}\n{indent.group(1) if indent else ''}{REDACTED}"
 
 
 def mask_pem(match: re.Match[str]) -> str:
@@ -414,6 +570,7 @@ class Redactor:
             "phone": lambda v: self._by_value(mask_phone(v), set(), names, depth),
             "url": lambda v: self._by_value(v, set(), names, depth),
             "name": lambda v: names(_name_label(column), v),
+            "card": mask_card,
         }
         return masks[rule](value) if rule in masks else REDACTED
 
@@ -433,14 +590,31 @@ class Redactor:
             return REDACTED
         return mask_url(value, lambda key, part: self._url_part(key, part, hits, names, depth + 1))
 
+    def _mask_element(self, match: re.Match[str]) -> str:
+        """An XML element named like a secret (`<password>`, `<ns:apiKey>`) with its text masked."""
+        if "body" not in match.re.groupindex:
+            return REDACTED
+        if (match["attributes"] or "").endswith("/") or match["body"].strip() in ("", REDACTED):
+            return match.group()  # `<password/>`: no text of its own
+        rule = self.column_rule(match["tag"].rsplit(":", 1)[-1])
+        if rule is None or (rule in COLUMN_RULES and rule not in _SECRET_ELEMENTS):
+            return match.group()  # a user's own column rule hides its value whole: so here
+        return match.group()[: match.start("body") - match.start()] + REDACTED
+
     def _by_value(self, text: str, hits: set[str], names: Pseudonyms, depth: int = 0) -> str:
         replacements: dict[str, Callable[[re.Match[str]], str]] = {
             "private key block": mask_pem,
             "url with secrets": lambda m: self._mask_url(m.group(), hits, names, depth),
+            "ini secret": mask_ini_section,
+            "yaml secret": mask_yaml_block,
             "secret pair": mask_pair,
+            "sql password": mask_pair,
+            "password option": mask_pair,
+            "xml secret": self._mask_element,
             "http auth": lambda m: m.group(1) + " " + REDACTED,
             "api key": lambda m: mask_key(m.group()),
             "email address": lambda m: mask_email(m.group()),
+            "card number": mask_card_run,
             "phone number": lambda m: mask_phone(m.group()) if phone_like(m.group()) else m.group(),
             "random token": lambda m: mask_token(m.group()),  # ids stay
         }
@@ -495,6 +669,10 @@ class Redactor:
             return [self._walk(v, key, parent, label, hits, names) for v in value]
         if isinstance(value, str):
             return self._by_value(value, hits, names)
+        # A card number stored as a number; shorter or longer ones cannot be one.
+        if isinstance(value, int) and not isinstance(value, bool) and 10**12 <= abs(value) < 10**19:
+            masked = self._by_value(str(value), hits, names)
+            return value if masked == str(value) else masked
         return value
 
     def cell(self, column: str, type_name: str, text: str | None, names: Pseudonyms) -> Masked:
@@ -604,3 +782,126 @@ def redact_defaults(catalog: Catalog, redactor: Redactor) -> Catalog:
         )
         tables[key] = dataclasses.replace(table, columns=columns)
     return dataclasses.replace(catalog, tables=tables)
+
+
+# Prefixed keys (the prefix is kept) and what follows each prefix.
+_UNAMBIGUOUS_KEYS = (
+    (r"gh[pousr]_", r"[A-Za-z0-9]{30,}"),  # GitHub
+    (r"github_pat_", r"[A-Za-z0-9_]{30,}"),
+    (r"glpat-", r"[A-Za-z0-9_-]{20,}"),  # GitLab
+    (r"(?:sk|rk)_(?:live|test)_", r"[A-Za-z0-9]{10,}"),  # Stripe
+    (r"whsec_", r"[A-Za-z0-9+/=]{16,}"),
+    (r"xox[abprs]-", r"[A-Za-z0-9-]{10,}"),  # Slack
+    (r"AKIA|ASIA", r"[A-Z0-9]{16}(?![A-Za-z0-9])"),  # AWS access key ids
+)
+# Only what cannot be anything but a secret, each with how it is masked; quotes and the
+# text around stay, so a view definition or a constraint still reads as SQL.
+_UNAMBIGUOUS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(VALUE_RULES["private key block"]), mask_pem),
+    (
+        re.compile(
+            r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^:/?#@\s'\"]{0,256}:)(?P<password>[^@\s'\"/?#]{1,1024})@"
+        ),
+        lambda m: m["head"] + "***@",
+    ),
+    (
+        re.compile(r"(?P<head>\bhttps?://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+"),
+        lambda m: m["head"] + REDACTED,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"),
+        lambda m: REDACTED,
+    ),
+    *(
+        (re.compile(rf"(?<![A-Za-z0-9_-])(?P<prefix>{prefix}){rest}"), lambda m: m["prefix"] + REDACTED)
+        for prefix, rest in _UNAMBIGUOUS_KEYS
+    ),
+    (
+        re.compile(
+            r"(?i)(?P<head>\b(?:aws[_-]?)?secret[_-]?access[_-]?key[\"']?[ \t]*(?:=>|[=:,])[ \t]*[\"']?)"
+            r"[A-Za-z0-9/+]{16,}={0,2}(?![A-Za-z0-9/+=])"
+        ),
+        lambda m: m["head"] + REDACTED,
+    ),
+    # A bearer token has digits and letters: `Bearer authentication` in a comment stays.
+    (
+        re.compile(
+            r"(?P<head>\b(?i:bearer)[ \t]+)(?=[A-Za-z0-9._~+/=-]*\d)(?=[A-Za-z0-9._~+/=-]*[A-Za-z])"
+            r"[A-Za-z0-9._~+/-]{16,}=*"
+        ),
+        lambda m: m["head"] + REDACTED,
+    ),
+    (_CARD_RUN, mask_card_run),
+]
+
+
+def mask_unambiguous(text: str) -> str:
+    """`text` with only unambiguous secrets masked — URL passwords, AWS, GitHub, GitLab, Stripe
+    and Slack keys, JWTs, private key blocks, bearer tokens, card numbers — and every other
+    character as it was: for SQL and comments from the catalog, where an email, a phone
+    number or a UUID is schema, not data."""
+    try:
+        for pattern, replace in _UNAMBIGUOUS:
+            text = pattern.sub(replace, text)
+    except Exception:  # never fails a build; what cannot be inspected is not shown
+        return REDACTED
+    return text
+
+
+# Fields of the model that hold text written by whoever wrote the schema: comments,
+# definitions, expressions, labels. Names and types are left alone: they are identifiers.
+SCHEMA_TEXT_FIELDS = frozenset(
+    {
+        "comment",
+        "view_definition",
+        "partition_key",
+        "partition_bound",
+        "definition",
+        "using",
+        "check",
+        "bound",
+        "labels",
+        "default",
+        "checks",
+        "generated",
+    }
+)
+
+
+def _masked_schema_text(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for item in dataclasses.fields(value):
+            current = getattr(value, item.name)
+            mask = _mask_field if item.name in SCHEMA_TEXT_FIELDS else _masked_schema_text
+            masked = mask(current)
+            if masked is not current:
+                changes[item.name] = masked
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, tuple):
+        items = tuple(_masked_schema_text(v) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        mapped = {k: _masked_schema_text(v) for k, v in value.items()}
+        return value if all(mapped[k] is value[k] for k in value) else mapped
+    return value
+
+
+def _mask_field(value: Any) -> Any:
+    if isinstance(value, str):
+        masked = mask_unambiguous(value)
+        return value if masked == value else masked
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        items = tuple(_mask_field(v) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def redact_schema_text(catalog: Catalog) -> Catalog:
+    """Unambiguous secrets (URLs with a password, cloud and API tokens, JWTs, private keys,
+    card numbers) masked in every piece of schema text a page may show: comments, view
+    definitions, constraints, index and policy expressions, trigger definitions, partition
+    bounds, enum labels, defaults. Anything else stays exactly as PostgreSQL prints it."""
+    masked = _masked_schema_text(catalog)
+    assert isinstance(masked, Catalog)
+    return masked

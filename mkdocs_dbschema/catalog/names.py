@@ -65,6 +65,8 @@ def parse_table_name(text: str) -> TableRef:
     part longer than 63 bytes is cut to 63, as PostgreSQL cuts it when it
     creates the table.
     """
+    if "\x00" in text:  # any other character is allowed in a quoted identifier
+        raise TableNameError(f"NUL character in table name {text!r}: no PostgreSQL name can hold one")
     parts: list[str] = []
     pos, text = 0, text.strip()
     while True:

@@ -478,6 +478,12 @@ def test_patterns_reaching_functions_that_are_not_built_in_are_not_planned(make_
     assert result.text().count("Est. rows") == len(trusted)
     strict = build(tmp_path / "strict", {"index.md": page}, {"dsn": url}, strict=True)
     assert strict.returncode != 0
+    # Allowed on the page, for one pattern: that one is planned, the others still refused.
+    first = "-- explain\nSELECT * FROM t WHERE v = app.boom(4)"
+    opted = page.replace(first, first.replace("-- explain", "-- explain | functions: app.b*"))
+    page_allowed = build(tmp_path / "page", {"index.md": opted}, {"dsn": url})
+    assert "index.md:1: query pattern does not plan: boom ran" in page_allowed.log
+    assert len([line for line in page_allowed.log.splitlines() if "not planned" in line]) == len(patterns) - 1
     # Allowed by the configuration: planned, and boom() runs (and raises) while planning.
     allowed = build(tmp_path / "allowed", {"index.md": page}, {"dsn": url, "plan_functions": ["app.*"]})
     assert "not planned" not in allowed.log and "boom ran" in allowed.log
