@@ -490,13 +490,26 @@ def test_short_path_tokens(url: str, expected: str) -> None:
 
 
 def test_read_error_notes_get_the_value_rules() -> None:
-    table = Table("public.v", "public", "v", "v", "view", None, None, 0, 0, 0, False, False)
+    table = Table(
+        key="public.v",
+        schema="public",
+        name="v",
+        display="v",
+        kind="view",
+        comment=None,
+        row_estimate=None,
+        total_bytes=0,
+        table_bytes=0,
+        index_bytes=0,
+        rls_enabled=False,
+        rls_forced=False,
+    )
     raw = RawSample(
-        ("id",),
-        (),
-        (),
-        "rows could not be read: bad row for guest AUDnote@example.com with phone 415-555-2671",
-        True,
+        columns=("id",),
+        hidden=(),
+        rows=(),
+        note="rows could not be read: bad row for guest AUDnote@example.com with phone 415-555-2671",
+        problem=True,
     )
     note = redact_sample(raw, table, 5, Redactor(), 80).note
     assert note == "rows could not be read: bad row for guest •••@•••.com with phone •••-•••-••••"
