@@ -228,7 +228,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             wants_overview = wants_overview or survey.wants_overview
             schemas |= survey.schemas
             cards += [(file.src_uri, line, ref, copy) for line, ref, copy in survey.cards]
-        self.overview_schemas = sorted(schemas) if wants_overview else None
+        # Always: cards link inheritance and the relations a view reads through it.
+        self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
         self.collection = self._read(refs, patterns) if wanted else None
         self._analyse()

@@ -260,6 +260,7 @@ class TableSummary:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     foreign_keys: tuple[ForeignKeySummary, ...] = ()
     parent: str | None = None  # key of the table it inherits from (not a partition's root)
+    reads: tuple[str, ...] = ()  # keys of the relations a view reads
 
 
 T = TypeVar("T")

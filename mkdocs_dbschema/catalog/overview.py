@@ -47,6 +47,7 @@ def _summary(row: Mapping[str, Any]) -> TableSummary:
         unique_keys=(*primary, *others),
         foreign_keys=tuple(foreign_keys),
         parent=row["parent"],
+        reads=tuple(sorted(row["reads"] or ())),
     )
 
 

@@ -90,7 +90,7 @@ class Listing:
         return (min(found), max(found)) if found else None
 
 
-def _entry(summary: TableSummary, levels: Mapping[str, Level], link: Link) -> Entry:
+def make_entry(summary: TableSummary, levels: Mapping[str, Level], link: Link) -> Entry:
     level = levels.get(summary.key) if summary.kind in GRAPH_KINDS else None
     return Entry(
         key=summary.key,
@@ -121,7 +121,7 @@ def listings(
     by_group: dict[str | None, list[Entry]] = {}
     for key in keys:
         summary = summaries[key]
-        by_group.setdefault(group_of(summary, groups), []).append(_entry(summary, levels, link))
+        by_group.setdefault(group_of(summary, groups), []).append(make_entry(summary, levels, link))
     order = [*groups, None]
     return tuple(
         Listing(name, tuple(sorted(by_group[name], key=_order))) for name in order if name in by_group

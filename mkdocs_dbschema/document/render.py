@@ -29,6 +29,7 @@ from .listing import (
     integration_candidates,
     levels_of,
     listings,
+    make_entry,
     overall,
 )
 from .selection import Selection, select
@@ -106,7 +107,11 @@ def context(kind: str, argument: str, options: Mapping[str, str], site: Site) ->
         problem = diagram_problem(diagram)
         if problem:
             raise DocumentError(problem)
-        return TEMPLATES[kind], {**common, "diagram": diagram, "tables": keys}
+        levels = levels_of(site.summaries) if site.levels is None else site.levels
+        # Mermaid's erDiagram has no click targets: the names below the diagram link instead.
+        shown = [key for key in keys if key in site.summaries]
+        entries = [make_entry(site.summaries[key], levels, site.link) for key in shown]
+        return TEMPLATES[kind], {**common, "diagram": diagram, "tables": keys, "entries": entries}
     _refuse_options(kind, options)
     levels = levels_of(site.summaries) if site.levels is None else site.levels
     parts = listings(selection.keys, site.summaries, site.groups, levels, site.link)

@@ -282,6 +282,9 @@ class CardRenderer:
             types=[catalog.types[name] for name in table.types if name in catalog.types],
             anchor=anchor,
             link=link,
+            reads=catalog.overview[table.key].reads if table.key in catalog.overview else (),
+            inherits=catalog.overview[table.key].parent if table.key in catalog.overview else None,
+            children=sorted(k for k, s in catalog.overview.items() if s.parent == table.key),
         )
 
     def migration_order(

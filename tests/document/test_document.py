@@ -368,9 +368,11 @@ def test_hostile_names_cannot_break_the_diagram_or_the_fence() -> None:
     assert not re.search(r"direction\s+tb", text, re.IGNORECASE)
     assert "        uk _pk UK\n" not in text and "        _uk _pk UK\n" in text  # never a key marker
     assert "        integer _9lives\n" in text
-    fenced = render(renderer(), "erd", "*", {"columns": "all"}, Site(summaries))
-    assert fenced.startswith("```mermaid\nerDiagram\n") and fenced.endswith("\n```\n")
-    assert fenced.count("```") == 2
+    rendered = render(renderer(), "erd", "*", {"columns": "all"}, Site(summaries))
+    fenced, names = rendered.split("\n```\n")
+    assert fenced.startswith("```mermaid\nerDiagram\n") and fenced.count("```") == 1
+    # Below the diagram, every table by name (linked where carded), escaped for Markdown.
+    assert names.strip().startswith("**In this diagram:**") and "<script>" not in names
 
 
 def test_words_and_labels() -> None:
@@ -513,7 +515,9 @@ def test_the_diagram_reaches_material_as_a_mermaid_block() -> None:
         extensions=["pymdownx.superfences"],
         extension_configs={"pymdownx.superfences": {"custom_fences": [fences]}},
     )
-    assert html.startswith('<pre class="mermaid"><code>erDiagram\n') and html.endswith("</code></pre>")
+    diagram, names = html.split("</code></pre>")
+    assert diagram.startswith('<pre class="mermaid"><code>erDiagram\n')
+    assert names.startswith("\n<p><strong>In this diagram:</strong>")
     assert html.count("<pre") == 1 and "<script" not in html
     # Without superfences the diagram source shows as an indented code block.
     plain = render(renderer(extensions=frozenset()), "erd", "*", {}, site)

@@ -103,7 +103,7 @@ PAGE = (
     ("trigger", "what"),
     [
         (b"current_schemas(true)", "reading the catalog"),
-        (b"json_agg", "reading sample rows"),
+        (b"json_agg(to_json(ARRAY[", "reading sample rows"),
         (b"EXPLAIN", "planning query patterns"),
     ],
 )

@@ -132,7 +132,18 @@ SELECT
         WHERE i.inhrelid = c.oid AND NOT c.relispartition
         ORDER BY i.inhseqno
         LIMIT 1
-    ) AS parent
+    ) AS parent,
+    -- The relations a view or materialized view reads, through its rewrite rule.
+    array(
+        SELECT DISTINCT format('%I.%I', dn.nspname, d.relname)
+        FROM pg_rewrite AS r
+        JOIN pg_depend AS dep
+            ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = r.oid
+            AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid <> c.oid
+        JOIN pg_class AS d ON d.oid = dep.refobjid
+        JOIN pg_namespace AS dn ON dn.oid = d.relnamespace
+        WHERE r.ev_class = c.oid AND c.relkind IN ('v', 'm')
+    ) AS reads
 FROM roots
 JOIN pg_class AS c ON c.oid = roots.oid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
