@@ -225,7 +225,7 @@ def test_directives_inside_other_text_are_reported() -> None:
         "A table cell: | `<< table: x \\| samples: 2 >>` |",
         "A comment <!-- << table: x >> --> in a sentence.",
         "std::cout << table << endl; // and >> later",
-        "<< tables: x >> is no known kind, nor is << foo: x >> in prose",
+        "<< tablez: x >> is no known kind, nor is << foo: x >> in prose",
         "An escaped \\<< table: x >> is literal.",
         "<< table without a closing mark",
     ],
