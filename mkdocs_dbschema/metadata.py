@@ -384,28 +384,29 @@ def validate(metadata: Metadata, catalog: Catalog) -> list[str]:
         known_columns = {c.name for c in summary.columns}
         detail = catalog.tables.get(key)
         checks: list[tuple[str, Iterable[str], set[str] | None]] = [
-            ("columns", table.columns, known_columns),
-            ("key_fields", (k.column for k in table.key_fields), known_columns),
-            ("indexes", table.indexes, {i.name for i in detail.indexes} if detail else None),
+            ("column", table.columns, known_columns),
+            ("key field", (k.column for k in table.key_fields), known_columns),
+            ("index", table.indexes, {i.name for i in detail.indexes} if detail else None),
             (
-                "constraints",
+                "constraint",
                 table.constraints,
                 {c.name for c in detail.constraints} | {f.name for f in detail.foreign_keys}
                 if detail
                 else None,
             ),
-            ("triggers", table.triggers, {t.name for t in detail.triggers} if detail else None),
-            ("policies", table.policies, {p.name for p in detail.policies} if detail else None),
+            ("trigger", table.triggers, {t.name for t in detail.triggers} if detail else None),
+            ("policy", table.policies, {p.name for p in detail.policies} if detail else None),
         ]
         for what, names, known in checks:
             if known is None:
                 continue
             for name in names:
                 if name not in known:
-                    where = table.lines.get(f"{what}.{name}", table.where)
-                    problems.append(
-                        f"{where}: {table.name} has no {what.rstrip('s').replace('_', ' ')} {name!r}"
+                    field_key = {"key field": "key_fields", "index": "indexes", "policy": "policies"}.get(
+                        what, what + "s"
                     )
+                    where = table.lines.get(f"{field_key}.{name}", table.where)
+                    problems.append(f"{where}: {table.name} has no {what} {name!r}")
         for relation in table.relations:
             problems.extend(_check_relation(relation, key, catalog))
     return problems
