@@ -104,7 +104,7 @@ def test_names_the_database_lacks_are_located(tmp_path: Path, catalog: Catalog) 
     assert validate(metadata, catalog) == [
         "meta.yml:18: listings has no column 'sync_state'",
         "meta.yml:20: listings has no index 'listings_gone_idx'",
-        "meta.yml:27: no table or view named nowhere in the documented schemas",
+        "meta.yml:26: no table or view named nowhere in the documented schemas",
     ]
 
 
