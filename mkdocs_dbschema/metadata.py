@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .catalog.model import Catalog, TableSummary
+from .catalog.model import Catalog, ForeignKeySummary, TableSummary
 from .catalog.names import TableNameError, parse_table_name
 
 
@@ -463,3 +463,76 @@ def detected_key_fields(columns: Iterable[str], written: Iterable[KeyField] = ()
                 found.append(KeyField(column, rule, generated=True))
                 break
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class Applied:
+    catalog: Catalog  # with the writers' purposes and relations in it
+    tables: dict[str, TableMetadata]  # by table key
+    groups: dict[str, str]  # table key → the group a metadata file gives it
+
+
+def _purposes(items: tuple[Any, ...], purposes: Mapping[str, str]) -> tuple[Any, ...]:
+    """Objects with a `name` and a `comment`, the writer's purpose in place of the comment."""
+    return tuple(
+        dataclasses.replace(item, comment=purposes[item.name]) if item.name in purposes else item
+        for item in items
+    )
+
+
+def apply(metadata: Metadata, catalog: Catalog) -> Applied:
+    """The catalog as the cards show it: a writer's purpose for a table, column, index,
+    constraint, trigger or policy replaces (or stands in for) its comment; documented
+    relations join the dependency graph and the overview (for the diagrams)."""
+    by_key: dict[str, TableMetadata] = {}
+    for key in dict.fromkeys(k for t in metadata.tables if (k := resolve(t.name, catalog))):
+        merged = metadata.for_key(key, catalog)
+        assert merged is not None
+        by_key[key] = merged
+    tables = dict(catalog.tables)
+    for key, meta in by_key.items():
+        if key in tables:
+            table = tables[key]
+            tables[key] = dataclasses.replace(
+                table,
+                comment=meta.purpose or table.comment,
+                columns=_purposes(table.columns, meta.columns),
+                indexes=_purposes(table.indexes, meta.indexes),
+                constraints=_purposes(table.constraints, meta.constraints),
+                foreign_keys=_purposes(table.foreign_keys, meta.constraints),
+                triggers=_purposes(table.triggers, meta.triggers),
+                policies=_purposes(table.policies, meta.policies),
+            )
+    overview = dict(catalog.overview)
+    graph = {k: list(v) for k, v in catalog.graph.items()}
+    for key, meta in by_key.items():
+        summary = overview[key]
+        documented = []
+        for relation in meta.relations:
+            target = resolve(relation.references, catalog)
+            if target is None:
+                continue  # validate() reports it
+            ref = overview[target]
+            name = f"documented: {', '.join(relation.columns)} → {ref.display}"
+            documented.append(
+                ForeignKeySummary(
+                    name, relation.columns, target, ref.schema, ref.name, relation.ref_columns, True
+                )
+            )
+            graph.setdefault(key, [])
+            if target not in graph[key]:
+                graph[key].append(target)
+        overview[key] = dataclasses.replace(
+            summary,
+            comment=meta.purpose or summary.comment,
+            columns=_purposes(summary.columns, meta.columns),
+            foreign_keys=(*summary.foreign_keys, *documented),
+        )
+    applied = dataclasses.replace(
+        catalog,
+        tables=tables,
+        overview=overview,
+        graph={k: tuple(sorted(v)) for k, v in graph.items()},
+    )
+    groups = {key: meta.group for key, meta in by_key.items() if meta.group}
+    return Applied(applied, by_key, groups)

@@ -240,6 +240,7 @@ class ForeignKeySummary:
     ref_schema: str
     ref_name: str
     ref_columns: tuple[str, ...]
+    documented: bool = False  # declared in a metadata file, not in the database
 
 
 @dataclass(frozen=True)

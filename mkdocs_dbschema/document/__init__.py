@@ -19,7 +19,7 @@ from .listing import (
     percent,
 )
 from .render import KINDS, DocumentError, Site, context, link_to, linked, render
-from .selection import Selection, anchor, group_of, select
+from .selection import Groups, Selection, anchor, group_of, select
 
 __all__ = [
     "KINDS",
@@ -28,6 +28,7 @@ __all__ = [
     "DocumentError",
     "Entry",
     "ErdOptions",
+    "Groups",
     "Listing",
     "Selection",
     "Site",

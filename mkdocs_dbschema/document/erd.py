@@ -138,7 +138,8 @@ def cardinality(summary: TableSummary, fk: ForeignKeySummary) -> str:
     required = all(name in by_name and not by_name[name].nullable for name in fk.columns)
     unique = any(set(key) <= set(fk.columns) for key in summary.unique_keys)
     primary_key = {c.name for c in summary.columns if c.primary_key}
-    identifying = bool(primary_key) and set(fk.columns) <= primary_key
+    # A documented relation is drawn dashed whatever its columns: the database does not enforce it.
+    identifying = bool(primary_key) and set(fk.columns) <= primary_key and not fk.documented
     return ("||" if required else "|o") + ("--" if identifying else "..") + ("o|" if unique else "o{")
 
 
@@ -170,7 +171,8 @@ def erd(keys: Sequence[str], summaries: Mapping[str, TableSummary], columns: str
                 outside[fk.ref_table] = (
                     (target.schema, target.name) if target else (fk.ref_schema, fk.ref_name)
                 )
-            edges.append((fk.ref_table, key, cardinality(summary, fk), ", ".join(fk.columns), fk.name))
+            role = ", ".join(fk.columns) + (" (documented)" if fk.documented else "")
+            edges.append((fk.ref_table, key, cardinality(summary, fk), role, fk.name))
     names = {k: (summaries[k].schema, summaries[k].name) for k in inside} | outside
     one_schema = len({schema for schema, _ in names.values()}) == 1
     ids = _ids(names)

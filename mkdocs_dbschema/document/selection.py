@@ -28,8 +28,24 @@ class Selection:
     keys: tuple[str, ...]  # sorted
 
 
+class Groups(dict[str, Sequence[str]]):
+    """The `groups` option (group → name patterns), plus the tables that metadata files
+    put in a group by key, which win over the patterns."""
+
+    def __init__(
+        self, patterns: Mapping[str, Sequence[str]], assigned: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(patterns)
+        self.assigned = dict(assigned or {})
+        for group in self.assigned.values():
+            self.setdefault(group, ())
+
+
 def group_of(summary: TableSummary, groups: Mapping[str, Sequence[str]]) -> str | None:
-    """The first group with a pattern matching the table's name or key (as the cards decide)."""
+    """The group a metadata file gives the table, else the first group with a pattern
+    matching its name or key (as the cards decide)."""
+    if isinstance(groups, Groups) and summary.key in groups.assigned:
+        return groups.assigned[summary.key]
     for group, patterns in groups.items():
         if any(fnmatch.fnmatchcase(summary.name, p) or fnmatch.fnmatchcase(summary.key, p) for p in patterns):
             return group

@@ -255,6 +255,9 @@ class CardRenderer:
         return Markup("#" * min(6, self.options.heading_level + depth))
 
     def group_of(self, table: Table) -> str | None:
+        assigned = getattr(self.options.groups, "assigned", {})  # document.Groups: metadata's choice
+        if table.key in assigned:
+            return str(assigned[table.key])
         for group, patterns in self.options.groups.items():
             if any(fnmatch.fnmatchcase(table.name, p) or fnmatch.fnmatchcase(table.key, p) for p in patterns):
                 return group

@@ -12,7 +12,7 @@ from mkdocs_dbschema.catalog.model import Catalog
 from mkdocs_dbschema.catalog.names import parse_table_name
 from mkdocs_dbschema.catalog.overview import read_overview
 from mkdocs_dbschema.catalog.reader import read_catalog
-from mkdocs_dbschema.metadata import detected_key_fields, load, resolve, validate, virtual_graph
+from mkdocs_dbschema.metadata import apply, detected_key_fields, load, resolve, validate, virtual_graph
 
 SCHEMA = """
 CREATE TABLE tenants (tenant_id uuid PRIMARY KEY, name text);
@@ -182,3 +182,19 @@ def test_unqualified_names_resolve_through_the_search_path(make_db) -> None:  # 
     assert resolve("jobs", catalog) == "public.jobs"
     assert resolve("ops.jobs", catalog) == "ops.jobs"
     assert resolve("nope", catalog) is None
+
+
+def test_applied_metadata_fills_the_cards_and_the_graph(tmp_path: Path, catalog: Catalog) -> None:
+    metadata, _ = load([_write(tmp_path, "meta.yml", METADATA)], tmp_path)
+    applied = apply(metadata, catalog)
+    listings = applied.catalog.tables["public.listings"]
+    assert listings.comment == "Airbnb listings linked to units."
+    assert {c.name: c.comment for c in listings.columns}["sync_status"] == "Outcome of the last sync."
+    assert {i.name: i.comment for i in listings.indexes}["listings_sync_idx"] == "Finds rows to retry."
+    assert applied.catalog.graph["public.listings"] == ("public.tenants",)
+    (documented,) = [fk for fk in applied.catalog.overview["public.listings"].foreign_keys if fk.documented]
+    assert documented.ref_table == "public.tenants" and documented.columns == ("tenant_id",)
+    assert applied.groups == {"public.listings": "Airbnb"}
+    assert applied.tables["public.listings"].integration.sync_frequency == "hourly"
+    # The database's own comments stay where no purpose is written.
+    assert catalog.tables["public.listings"].comment is None
