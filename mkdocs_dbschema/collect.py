@@ -18,6 +18,8 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from .analysis.advisors import AdvisorOptions, Finding, advise
+from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
 from .catalog.connection import (
     DatabaseError,
@@ -97,17 +99,24 @@ def collect(
     max_value_length: int,
     plan_functions: Sequence[str] = (),
     overview_schemas: Sequence[str] | None = None,
+    schemas: Sequence[str] = (),
+    schema_samples: SampleRequest | None = None,
 ) -> Collection:
     """Everything the pages ask for. `patterns` maps each query pattern to the functions
     its page allows planning to run; `plan_functions` are allowed everywhere (globs over
     `schema.name`). With `overview_schemas` (None: no overview), every relation of those
-    schemas and of the documented tables' schemas is summarised too."""
+    schemas and of the documented tables' schemas is summarised too. Every relation of
+    `schemas` is read whole as well (listed by the overview: no query per table), each
+    with `schema_samples`."""
     engine = create_engine(url, settings)
     guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
     try:
         with connect(engine) as conn:
             dog = watchdog_of(conn)
             with _reading(dog, "reading the catalog"):
+                if schemas:
+                    tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
+                    overview_schemas = sorted({*(overview_schemas or ()), *schemas})
                 catalog = read_catalog(conn, list(tables))
                 if overview_schemas is not None:
                     documented = {t.schema for t in catalog.tables.values()} | set(overview_schemas)
@@ -133,6 +142,26 @@ def collect(
     finally:
         engine.dispose()
     return Collection(catalog, samples, plans, tuple(warnings))
+
+
+def schema_tables(
+    conn: sa.Connection, schemas: Sequence[str], request: SampleRequest
+) -> dict[TableRef, SampleRequest]:
+    """Every relation of `schemas` (partitions under their root), from one overview read."""
+    wanted = set(schemas)
+    overview = read_overview(conn, schemas=sorted(wanted))
+    return {TableRef(s.schema, s.name): request for s in overview.values() if s.schema in wanted}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    levels: dict[str, Level]  # by table key
+    findings: dict[str, list[Finding]]  # by table key
+
+
+def analyse(catalog: Catalog, options: AdvisorOptions) -> Analysis:
+    """What every front end derives from a catalog: dependency levels and advisor findings."""
+    return Analysis(dependency_levels(catalog.graph), advise(catalog, options))
 
 
 def _samples(

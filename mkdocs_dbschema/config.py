@@ -53,6 +53,9 @@ class DbSchemaConfig(base.Config):
     # false: never start the embedded server; a build without a DSN stops instead of
     # documenting the demo (for CI, where a missing secret must not go unnoticed).
     embedded = c.Type(bool, default=True)
+    # A snapshot file (`mkdocs-dbschema snapshot`), relative to mkdocs.yml: with no DSN the
+    # site builds from it, with no database at all.
+    snapshot = c.Optional(c.Type(str))
     # search_path for resolving unqualified names; unset: the role's default.
     search_path = c.Optional(c.Type(str))
     # Seconds; libpq waits at least 2 (it reads 1 as 2), so 2 is the least accepted.
@@ -75,6 +78,13 @@ class DbSchemaConfig(base.Config):
     # sample reads included, so they are opt-in: off, pages stay byte-identical.
     activity_stats = c.Type(bool, default=False)
     advisors = c.SubConfig(AdvisorsConfig)
+    # The sections every card shows (empty: all) and those it leaves out; a directive's
+    # `sections:` and `hide:` options override them for one card.
+    sections = c.ListOfItems(c.Type(str), default=[])
+    hide = c.ListOfItems(c.Type(str), default=[])
+    # Writer metadata: YAML files or globs (a `.tbls.yml` is read in tbls' format), relative
+    # to mkdocs.yml; see docs/plugin/metadata.md.
+    metadata = c.ListOfItems(c.Type(str), default=[])
     # Functions (globs over schema.name) that planning a query pattern may run. Planning
     # evaluates STABLE and IMMUTABLE functions on constants; any other function that is
     # not built in keeps its pattern unplanned, with a warning, unless listed here.

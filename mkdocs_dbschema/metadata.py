@@ -526,7 +526,7 @@ def apply(metadata: Metadata, catalog: Catalog) -> Applied:
             summary,
             comment=meta.purpose or summary.comment,
             columns=_purposes(summary.columns, meta.columns),
-            foreign_keys=(*summary.foreign_keys, *documented),
+            foreign_keys=(*(fk for fk in summary.foreign_keys if not fk.documented), *documented),
         )
     applied = dataclasses.replace(
         catalog,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import glob
 import os
 import signal
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +17,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import directives, document
+from . import directives, document, metadata
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor
@@ -27,7 +29,16 @@ from .catalog.plans import refusal
 from .collect import Collection, SampleRequest, collect, merge, sample_limit
 from .config import DbSchemaConfig
 from .document import link_to
-from .render.cards import ATTR_LIST, CardRenderer, RenderOptions, TableLinks, TemplateProblem
+from .render.cards import (
+    ATTR_LIST,
+    CardRenderer,
+    RenderOptions,
+    TableLinks,
+    TemplateProblem,
+    unknown_sections,
+    visible_sections,
+)
+from .snapshot import Snapshot, SnapshotError
 
 log = get_plugin_logger(__name__)
 
@@ -63,6 +74,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.autorefs: Any = None
         self.url: str | None = None
         self.dsn: str | None = None
+        self.snapshot: Snapshot | None = None  # with no DSN: the site builds from this file
+        self.metadata = metadata.Metadata()
+        self.metadata_files: list[Path] = []
+        self.table_metadata: dict[str, metadata.TableMetadata] = {}  # by table key
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -114,7 +129,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 parse_url(self.dsn)  # a malformed URL stops the build before any page is read
             except DatabaseError as error:
                 raise PluginError(f"dbschema: {error}") from None
-        elif not self.config.embedded:
+        self.snapshot = None
+        if self.config.snapshot and not self.dsn:
+            try:
+                self.snapshot = Snapshot.load(base / self.config.snapshot)
+            except SnapshotError as error:
+                raise PluginError(f"dbschema: {error}") from None
+        elif not self.dsn and not self.config.embedded:
             raise PluginError(
                 "dbschema: no dsn and no DBSCHEMA_DSN, and embedded: false forbids the embedded server"
             )
@@ -130,6 +151,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.redactor = None
             log.warning("redaction is off (redaction.enabled: false): sample values are published as stored")
         self.base = base
+        if problem := unknown_sections([*self.config.sections, *self.config.hide]):
+            raise PluginError(f"dbschema: sections / hide: {problem}")
+        self._load_metadata(base)
         self.collection = None
         # Links need stable anchors on card headings, which attr_list writes.
         self.linking = ATTR_LIST in extensions
@@ -137,6 +161,33 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         return config
 
     # -- reading -----------------------------------------------------------------
+
+    def _load_metadata(self, base: Path) -> None:
+        """Read the writers' metadata files; each problem is a located warning."""
+        self.metadata_files = sorted(
+            {path for pattern in self.config.metadata for path in _matching(base, pattern)}
+        )
+        for pattern in self.config.metadata:
+            if not _matching(base, pattern):
+                log.warning("metadata: %s matches no file", pattern)
+        self.metadata, problems = metadata.load(self.metadata_files, base)
+        for problem in problems:
+            log.warning("metadata: %s", problem)
+
+    def _apply_metadata(self) -> None:
+        """Check the metadata against the catalog, then let it fill the cards."""
+        collection = self.collection
+        self.table_metadata = {}
+        if collection is None or not self.metadata.tables:
+            return
+        for problem in metadata.validate(self.metadata, collection.catalog):
+            log.warning("metadata: %s", problem)
+        applied = metadata.apply(self.metadata, collection.catalog)
+        self.collection = dataclasses.replace(collection, catalog=applied.catalog)
+        self.table_metadata = applied.tables
+        assert self.renderer is not None
+        groups = document.Groups(self.config.groups, applied.groups)
+        self.renderer.options = dataclasses.replace(self.renderer.options, groups=groups)
 
     def _database_url(self) -> str:
         if self.dsn:
@@ -154,6 +205,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def _read(
         self, refs: Mapping[TableRef, SampleRequest], patterns: Mapping[str, Sequence[str]]
     ) -> Collection:
+        if self.snapshot is not None:
+            collection = self.snapshot.collection(refs, patterns)
+            if self.url != self.config.snapshot:
+                self.url = self.config.snapshot
+                version = collection.catalog.server_version
+                log.info("documenting snapshot %s (PostgreSQL %s)", self.url, version)
+            return collection
         try:
             url = parse_url(self._database_url())
             settings = SessionSettings(
@@ -199,6 +257,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             ref = _table_ref(item)
             if isinstance(ref, TableRef):
                 limit = _card_options(item, self.config.samples)
+                sections = _card_sections(item, self.config.sections, self.config.hide)
+                if isinstance(sections, frozenset) and "samples" not in sections:
+                    limit = 0  # a card that hides its samples reads none
                 request = SampleRequest(limit if isinstance(limit, int) else 0, "samples" in item.options)
                 requests[ref] = _wider(requests.get(ref), request)
                 cards.append((item.line, ref, _is_copy(item)))
@@ -232,6 +293,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
         self.collection = self._read(refs, patterns) if wanted else None
+        self._apply_metadata()
         self._analyse()
         self._place_cards(cards)
         return files
@@ -290,6 +352,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if needs_catalog and (missing or unplanned or known is None):
             extra = self._read(missing, unplanned)
             self.collection = extra if known is None else merge(known, extra)
+            self._apply_metadata()
             self._analyse()
         try:
             return directives.expand(markdown, lambda d: self._expand(d, page))
@@ -347,11 +410,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         limit = _card_options(found, self.config.samples)
         if isinstance(limit, str):
             return self._problem(where, found.source, limit)
+        sections = _card_sections(found, self.config.sections, self.config.hide)
+        if isinstance(sections, str):
+            return self._problem(where, found.source, sections)
         table = self.catalog.tables[key]
         # System relations show rows only when asked: their rows are other sessions' data.
         limit = sample_limit(table, SampleRequest(limit, "samples" in found.options))
         sample = self.collection.samples.get(key) if self.collection else None
         target = self.card_lines.get(key) == (page.file.src_uri, found.line)
+        meta = self.table_metadata.get(key)
         if target:
             self._register(page, table)
         return self.renderer.table_card(
@@ -362,6 +429,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.findings.get(key, ()),
             anchor=document.anchor(key) if target else None,
             link=self._links(page),
+            meta=meta,
+            sections=sections,
+            key_fields=metadata.detected_key_fields(
+                [c.name for c in table.columns], meta.key_fields if meta else ()
+            ),
         )
 
     def _links(self, page: Page) -> TableLinks:
@@ -400,6 +472,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.embedded.stop()
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        # Folders too: a metadata file added to a globbed folder rebuilds the site.
+        for path in {*self.metadata_files, *(f.parent for f in self.metadata_files)}:
+            server.watch(str(path))
         if not self.dsn:
             # Folders, not files: a migration added while serving triggers a rebuild too.
             for folder in sql_folders(self.config.embedded_sql, self.base):
@@ -437,15 +512,36 @@ def _table_ref(found: directives.Directive | directives.Malformed) -> TableRef |
         return str(error)
 
 
+def _matching(base: Path, pattern: str) -> list[Path]:
+    return sorted(Path(p) for p in glob.glob(str(base / pattern), recursive=True) if Path(p).is_file())
+
+
 def _is_copy(directive: directives.Directive) -> bool:
     return directive.options.get("copy", "").lower() in ("yes", "true")
 
 
+CARD_OPTIONS = ("samples", "copy", "sections", "hide")
+
+
+def _listed(value: str) -> list[str]:
+    return [part.strip().lower() for part in value.split(",") if part.strip()]
+
+
+def _card_sections(
+    directive: directives.Directive, shown: Sequence[str], hidden: Sequence[str]
+) -> frozenset[str] | str:
+    """The sections of one card: the directive's `sections:` / `hide:`, else the config's."""
+    chosen = _listed(directive.options["sections"]) if "sections" in directive.options else list(shown)
+    left_out = _listed(directive.options["hide"]) if "hide" in directive.options else list(hidden)
+    problem = unknown_sections([*chosen, *left_out])
+    return problem if problem else visible_sections(chosen, left_out)
+
+
 def _card_options(directive: directives.Directive, default: int) -> int | str:
     """The sample rows a table directive asks for, or why its options are wrong."""
-    unknown = sorted(set(directive.options) - {"samples", "copy"})
+    unknown = sorted(set(directive.options) - set(CARD_OPTIONS))
     if unknown:
-        return f"unknown option {unknown[0]!r} (known: samples, copy)"
+        return f"unknown option {unknown[0]!r} (known: {', '.join(CARD_OPTIONS)})"
     if directive.options.get("copy", "yes").lower() not in ("yes", "no", "true", "false"):
         return f"copy must be yes or no, not {directive.options['copy']!r}"
     value = directive.options.get("samples")

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..catalog.model import Catalog, Index, Table
+from ..catalog.model import Catalog, Extension, Function, Index, Table
 from ..catalog.names import quote_ident
 
 STORED_KINDS = ("table", "partitioned table", "partition")
@@ -111,12 +111,34 @@ class Advisor:
 
 
 @dataclass(frozen=True)
+class CatalogAdvisor:
+    """An advisor about the database rather than one table: (key, display, what, fix)."""
+
+    name: str
+    level: str
+    why: str
+    check: Callable[[Catalog, AdvisorOptions], Iterator[tuple[str, str, str, str]]]
+
+
+AUTO = "auto"  # exposed_schemas: the schemas the API roles that exist may use
+
+
+@dataclass(frozen=True)
 class AdvisorOptions:
-    exposed_schemas: Sequence[str] = ("public",)
+    # Schemas reachable through an API; "auto": those the anon / authenticated roles
+    # may use (Catalog.api_schemas), none where no such role exists.
+    exposed_schemas: Sequence[str] | str = AUTO
     trusted_roles: Sequence[str] = ("service_role",)
     activity: bool = True  # scan counts mean something: unused_index may speak
     disabled: frozenset[str] = frozenset()
     excluded: Sequence[str] = ()  # table name patterns
+
+
+def exposed(options: AdvisorOptions, catalog: Catalog) -> tuple[str, ...]:
+    """The exposed schemas: as configured, or detected from the API roles' privileges."""
+    if isinstance(options.exposed_schemas, str):
+        return tuple(catalog.api_schemas) if options.exposed_schemas == AUTO else (options.exposed_schemas,)
+    return tuple(options.exposed_schemas)
 
 
 def _qualified(table: Table) -> str:
@@ -127,12 +149,67 @@ def _columns(columns: Iterable[str]) -> str:
     return ", ".join(quote_ident(c) for c in columns)
 
 
-def _row_condition(table: Table) -> str:
-    """A policy condition to start from: tenant isolation where the table has a tenant."""
-    tenant = next((c for c in table.columns if c.name == "tenant_id"), None)
-    if tenant is None:
-        return "false /* the rows this role may reach */"
-    return f"tenant_id = (SELECT current_setting('app.tenant_id', true)::{tenant.type})"
+# Columns that name the tenant (or owner) of a row, most specific first.
+TENANT_COLUMNS = (
+    "tenant_id",
+    "account_id",
+    "organization_id",
+    "org_id",
+    "workspace_id",
+    "team_id",
+    "company_id",
+    "hotel_id",
+)
+OWNER_COLUMNS = ("user_id", "owner_id", "created_by")
+TENANT_TABLES = ("tenants", "accounts", "organizations", "orgs", "workspaces", "teams", "companies", "hotels")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def tenant_column(table: Table) -> str | None:
+    """The column naming a row's tenant: by name, else a foreign key to a tenant table."""
+    names = [c.name for c in table.columns]
+    named = next((n for n in TENANT_COLUMNS if n in names), None)
+    if named:
+        return named
+    for fk in table.foreign_keys:
+        if len(fk.columns) == 1 and fk.ref_table.rsplit(".", 1)[-1].strip('"') in TENANT_TABLES:
+            return fk.columns[0]
+    return next((n for n in OWNER_COLUMNS if n in names), None)
+
+
+def _words(expression: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(expression)}
+
+
+def _row_condition(table: Table, catalog: Catalog) -> str:
+    """A policy condition to start from, in the database's own terms: the condition an
+    existing policy applies to the same tenant column on another documented table, else
+    the owner compared with auth.uid() where that function exists; never a made-up claim."""
+    column = tenant_column(table)
+    if column is not None:
+        for other in sorted(catalog.tables.values(), key=lambda t: t.key):
+            if other.key == table.key:
+                continue
+            own = {c.name.lower() for c in other.columns}
+            for policy in other.policies:
+                for expression in (policy.using, policy.check):
+                    if not expression or _always_true(expression) or expression.strip() == "false":
+                        continue
+                    words = _words(expression)
+                    # Reusable only if the tenant column is the one column of its table it reads.
+                    if column in words and (words & own) == {column} and other.key not in expression:
+                        return expression
+        claims = {f.name for f in catalog.functions.values()} | {
+            fn for t in catalog.tables.values() for p in t.policies for fn in _calls(p)
+        }
+        if column in OWNER_COLUMNS and "auth.uid()" in claims:
+            return f"{quote_ident(column)} = (SELECT auth.uid())"
+    return "false /* the rows this role may reach */"
+
+
+def _calls(policy: object) -> set[str]:
+    text = " ".join(e for e in (getattr(policy, "using", None), getattr(policy, "check", None)) if e)
+    return {f"{name}()" for name in re.findall(r"\b(auth\.\w+)\(\)", text)}
 
 
 def _covers(index: Index, columns: Sequence[str]) -> bool:
@@ -146,6 +223,8 @@ def unindexed_foreign_keys(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
     for fk in table.foreign_keys:
+        if fk.declared_on:  # a key of the partitions: each partition's card speaks for its index
+            continue
         if any(_covers(index, fk.columns) for index in table.indexes):
             continue
         yield (
@@ -205,21 +284,39 @@ def unused_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> I
 
 
 def _shape(index: Index) -> str:
-    """The definition without the index name: equal for identical indexes."""
-    return _INDEX_NAME.sub(r"\1ON ", index.definition, count=1)
+    """What the index is made of, its name and uniqueness aside: equal for indexes that
+    find the same rows the same way (columns, operator classes, collations, order,
+    expressions, predicate, method), however they were written or named."""
+    if index.structure:
+        return index.structure
+    return _INDEX_NAME.sub(r"\1ON ", index.definition, count=1).replace("CREATE UNIQUE INDEX", "CREATE INDEX")
 
 
 def duplicate_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
     seen: dict[str, Index] = {}
     for index in table.indexes:
+        if not index.valid:  # invalid_index's finding
+            continue
         first = seen.setdefault(_shape(index), index)
-        if first is not index:
-            # Drop the one nothing else needs: a constraint's index goes with the constraint,
-            # a partition's copy of its parent's index only with the parent's.
-            droppable = [i for i in (index, first) if not i.attached]
-            if droppable:
-                extra = next((i for i in droppable if i.constraint is None), droppable[0])
-                yield f"indexes {first.name} and {index.name} are identical", _drop_index(table, extra)
+        if first is index:
+            continue
+        # A unique index does more than a plain twin: only the plain one is redundant.
+        if first.unique != index.unique:
+            extra_one = first if index.unique else index
+            if not extra_one.attached and extra_one.constraint is None:
+                kept = index if extra_one is first else first
+                yield (
+                    f"index {extra_one.name} duplicates the unique index {kept.name}",
+                    _drop_index(table, extra_one),
+                )
+            seen[_shape(index)] = index if index.unique else first
+            continue
+        # Drop the one nothing else needs: a constraint's index goes with the constraint,
+        # a partition's copy of its parent's index only with the parent's.
+        droppable = [i for i in (index, first) if not i.attached]
+        if droppable:
+            extra = next((i for i in droppable if i.constraint is None), droppable[0])
+            yield f"indexes {first.name} and {index.name} are identical", _drop_index(table, extra)
 
 
 def rls_enabled_no_policy(
@@ -229,7 +326,7 @@ def rls_enabled_no_policy(
         yield (
             f"row level security is enabled on {table.display} but no policy exists",
             f"CREATE POLICY tenant_isolation ON {_qualified(table)} FOR ALL TO public\n"
-            f"  USING ({_row_condition(table)});",
+            f"  USING ({_row_condition(table, catalog)});",
         )
 
 
@@ -247,7 +344,7 @@ def policy_exists_rls_disabled(
 def rls_disabled_in_exposed_schema(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
-    if table.schema in options.exposed_schemas and table.kind in STORED_KINDS and not table.rls_enabled:
+    if table.schema in exposed(options, catalog) and table.kind in STORED_KINDS and not table.rls_enabled:
         yield (
             f"{table.display} is in the exposed schema {table.schema} without row level security",
             f"ALTER TABLE {_qualified(table)} ENABLE ROW LEVEL SECURITY;",
@@ -316,7 +413,7 @@ def always_true_write_policies(
             if _always_true(expression)
         ]
         if clauses:
-            condition = _row_condition(table)
+            condition = _row_condition(table, catalog)
             roles = ", ".join(policy.roles)
             yield (
                 f"policy {policy.name} lets {roles} {policy.command} any row (condition true)",
@@ -326,26 +423,173 @@ def always_true_write_policies(
             )
 
 
+def _mutable(function: Function) -> bool:
+    return (
+        function.user_defined and function.search_path is None and function.kind in ("function", "procedure")
+    )
+
+
+def pin_search_path(function: Function) -> str:
+    """ALTER ... SET search_path to the schemas where the body's unqualified names resolve
+    today, then pg_temp (searched last, so no temporary object can stand in for them);
+    the empty path only when the body names nothing outside pg_catalog unqualified."""
+    schemas = ", ".join(quote_ident(s) for s in function.body_schemas)
+    path = f"{schemas}, pg_temp" if schemas else "''"
+    return f"ALTER {function.kind.upper()} {function.name} SET search_path = {path};"
+
+
 def mutable_search_path_functions(
     table: Table, catalog: Catalog, options: AdvisorOptions
 ) -> Iterator[tuple[str, str]]:
-    triggers = [t for t in table.triggers if t.function_user_defined and not t.function_search_path_set]
-    for function in sorted({t.function for t in triggers}):
+    """The functions this table runs (triggers, defaults, checks, policies) of the documented
+    schemas, and its trigger functions wherever they live."""
+    for key in table.functions:
+        function = catalog.functions.get(key)
+        if function is None or not _mutable(function):
+            continue
+        uses = function.uses(table.key)
+        if function.documented or "trigger" in uses:
+            yield (
+                f"{' and '.join(uses)} function {function.name} runs with the caller's search_path",
+                pin_search_path(function),
+            )
+
+
+def functions_search_path(catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str, str, str]]:
+    """Every other function of the documented schemas (none of the documented tables uses it)."""
+    for key, function in sorted(catalog.functions.items()):
+        if not _mutable(function) or not function.documented:
+            continue
+        if any(use.split(" ", 1)[1] in catalog.tables for use in function.used_by):
+            continue  # reported on the card of each table that uses it
         yield (
-            f"trigger function {function} runs with the caller's search_path",
-            f"ALTER FUNCTION {function} SET search_path = '';",
+            key,
+            f"{function.kind} {function.name}",
+            f"{function.kind} {function.name} runs with the caller's search_path",
+            pin_search_path(function),
         )
 
 
 def missing_comments(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    noun = "TABLE" if table.kind in STORED_KINDS else table.kind.upper()
     if not table.comment:
-        yield f"{table.display} has no comment", f"COMMENT ON TABLE {_qualified(table)} IS '...';"
+        yield f"{table.display} has no comment", f"COMMENT ON {noun} {_qualified(table)} IS '...';"
     bare = [c.name for c in table.columns if not c.comment]
     if bare:
         yield (
             f"{len(bare)} of {len(table.columns)} columns have no comment: {', '.join(bare)}",
-            f"COMMENT ON COLUMN {_qualified(table)}.{quote_ident(bare[0])} IS '...';",
+            "\n".join(f"COMMENT ON COLUMN {_qualified(table)}.{quote_ident(c)} IS '...';" for c in bare),
         )
+
+
+def _security_invoker(table: Table) -> bool:
+    return (table.option("security_invoker") or "false").lower() in ("true", "on", "1", "yes")
+
+
+def security_definer_views(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    if table.kind == "view" and table.schema in exposed(options, catalog) and not _security_invoker(table):
+        yield (
+            f"view {table.display} runs with its owner's privileges ({table.owner or 'the owner'}), "
+            "bypassing the caller's row level security",
+            f"ALTER VIEW {_qualified(table)} SET (security_invoker = on);",
+        )
+
+
+def auth_users_exposed(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    if table.kind not in ("view", "materialized view") or "auth.users" not in table.reads:
+        return
+    if table.schema not in exposed(options, catalog) or _security_invoker(table):
+        return
+    if table.kind == "view":
+        fix = f"ALTER VIEW {_qualified(table)} SET (security_invoker = on);"
+    else:
+        roles = ["PUBLIC", *(g.split(":", 1)[0] for g in table.grants if not g.startswith("PUBLIC:"))]
+        fix = f"REVOKE SELECT ON {_qualified(table)} FROM {', '.join(roles)};"  # noqa: S608 (shown, not run)
+    yield f"{table.display} in the exposed schema {table.schema} reads auth.users", fix
+
+
+_USER_METADATA = re.compile(r"user_metadata")
+
+
+def rls_references_user_metadata(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    for policy in table.policies:
+        for clause, expression in (("USING", policy.using), ("WITH CHECK", policy.check)):
+            if expression and _USER_METADATA.search(expression):
+                yield (
+                    f"policy {policy.name} trusts user_metadata in {clause}, which users edit themselves",
+                    f"ALTER POLICY {quote_ident(policy.name)} ON {_qualified(table)}\n"
+                    f"  {clause} ({_USER_METADATA.sub('app_metadata', expression)});",
+                )
+
+
+SENSITIVE = re.compile(
+    r"passw|secret|(^|_)(ssn|cvv|cvc|pin)$|social_?security|passport|tax_?id|national_?id|api_?key"
+    r"|access_?token|refresh_?token|private_?key|(credit|debit)_?card|card_?number|(^|_)iban$",
+    re.I,
+)
+
+
+def sensitive_columns_exposed(
+    table: Table, catalog: Catalog, options: AdvisorOptions
+) -> Iterator[tuple[str, str]]:
+    if table.kind not in STORED_KINDS or table.rls_enabled or table.schema not in exposed(options, catalog):
+        return
+    sensitive = [c.name for c in table.columns if SENSITIVE.search(c.name)]
+    if sensitive:
+        yield (
+            f"{table.display} is reachable through the API without row level security and holds "
+            f"{', '.join(sensitive)}",
+            f"ALTER TABLE {_qualified(table)} ENABLE ROW LEVEL SECURITY;",
+        )
+
+
+def invalid_indexes(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    for index in table.indexes:
+        if index.valid or index.partitioned:
+            continue
+        yield (
+            f"index {index.name} is invalid (a failed CREATE INDEX CONCURRENTLY): queries never use it, "
+            "yet every write updates it",
+            f"REINDEX INDEX CONCURRENTLY {quote_ident(table.schema)}.{quote_ident(index.name)};",
+        )
+
+
+BLOAT_SHARE, BLOAT_ROWS = 0.2, 1000  # dead rows: a fifth of the table and at least this many
+
+
+def table_bloat(table: Table, catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str]]:
+    if not options.activity or table.dead_tuples is None or table.live_tuples is None:
+        return
+    dead, live = table.dead_tuples, table.live_tuples
+    if dead >= BLOAT_ROWS and dead > BLOAT_SHARE * (dead + live):
+        share = 100 * dead / (dead + live)
+        yield (
+            f"{dead:,} dead rows ({share:.0f}% of the table) wait for VACUUM",
+            f"VACUUM (ANALYZE) {_qualified(table)};",
+        )
+
+
+def extensions_in_public(catalog: Catalog, options: AdvisorOptions) -> Iterator[tuple[str, str, str, str]]:
+    for extension in catalog.extensions:
+        if extension.schema == "public" and extension.relocatable:
+            yield (
+                f"extension {extension.name}",
+                f"extension {extension.name}",
+                f"extension {extension.name} {extension.version} is installed in public",
+                _move_extension(extension),
+            )
+
+
+def _move_extension(extension: Extension) -> str:
+    return (
+        "CREATE SCHEMA IF NOT EXISTS extensions;\n"
+        f"ALTER EXTENSION {quote_ident(extension.name)} SET SCHEMA extensions;\n"
+        "-- then add extensions to the search_path of the roles that call it unqualified"
+    )
 
 
 ADVISORS = (
@@ -360,6 +604,43 @@ ADVISORS = (
         "ERROR",
         "Tables in an exposed schema are reachable through the API; without RLS every row is.",
         rls_disabled_in_exposed_schema,
+    ),
+    Advisor(
+        "security_definer_view",
+        "ERROR",
+        "A view runs with its owner's privileges unless security_invoker is on: API roles read "
+        "through it what row level security hides from them.",
+        security_definer_views,
+    ),
+    Advisor(
+        "auth_users_exposed",
+        "ERROR",
+        "A view of auth.users in an exposed schema publishes users' emails and metadata.",
+        auth_users_exposed,
+    ),
+    Advisor(
+        "rls_references_user_metadata",
+        "ERROR",
+        "Users edit their own user_metadata: a policy that trusts it lets them choose their rights.",
+        rls_references_user_metadata,
+    ),
+    Advisor(
+        "sensitive_columns_exposed",
+        "ERROR",
+        "Secrets in a table the API reaches without row level security are readable by anyone.",
+        sensitive_columns_exposed,
+    ),
+    Advisor(
+        "invalid_index",
+        "WARN",
+        "An invalid index is maintained on every write and never used by a query.",
+        invalid_indexes,
+    ),
+    Advisor(
+        "table_bloat",
+        "WARN",
+        "Dead rows take space and slow scans until VACUUM reclaims them.",
+        table_bloat,
     ),
     Advisor(
         "duplicate_index",
@@ -417,7 +698,21 @@ ADVISORS = (
         missing_comments,
     ),
 )
-ADVISOR_NAMES = tuple(a.name for a in ADVISORS)
+CATALOG_ADVISORS = (
+    CatalogAdvisor(
+        "function_search_path_mutable",
+        "WARN",
+        "A function without a fixed search_path resolves names through the caller's path.",
+        functions_search_path,
+    ),
+    CatalogAdvisor(
+        "extension_in_public",
+        "WARN",
+        "Objects of an extension in public are reachable by every role that uses public.",
+        extensions_in_public,
+    ),
+)
+ADVISOR_NAMES = tuple(dict.fromkeys([*(a.name for a in ADVISORS), *(a.name for a in CATALOG_ADVISORS)]))
 LEVEL_ORDER = {"ERROR": 0, "WARN": 1, "INFO": 2}
 
 
@@ -434,4 +729,14 @@ def advise(catalog: Catalog, options: AdvisorOptions) -> dict[str, list[Finding]
             for what, fix in advisor.check(table, catalog, options)
         ]
         findings[key] = sorted(found, key=lambda f: LEVEL_ORDER[f.level])
+    for catalog_advisor in CATALOG_ADVISORS:
+        if catalog_advisor.name in options.disabled:
+            continue
+        for key, display, what, fix in catalog_advisor.check(catalog, options):
+            if any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(display, p) for p in options.excluded):
+                continue
+            finding = Finding(
+                catalog_advisor.name, catalog_advisor.level, key, display, what, catalog_advisor.why, fix
+            )
+            findings.setdefault(key, []).append(finding)
     return findings

@@ -34,6 +34,8 @@ class Column:
     generated: str | None = None  # expression of a generated column
     generated_kind: str | None = None  # "STORED" / "VIRTUAL"
     readable: bool = True  # the documenting role may SELECT it
+    collation: str | None = None  # COLLATE of the column when not its type's own, quoted
+    grants: tuple[str, ...] = ()  # column privileges, "role: SELECT, UPDATE"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class ForeignKey:
     validated: bool = True
     inherited: bool = False  # cloned from the parent of a partition
     comment: str | None = None
+    # A key declared on partitions (not on the partitioned table): their display names.
+    declared_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Index:
     scans: int = 0  # pg_stat_all_indexes.idx_scan (summed over partitions)
     partitioned: bool = False  # the index of a partitioned table
     attached: bool = False  # a partition's copy of its parent table's index
+    structure: str = ""  # method, columns, operator classes, expressions, predicate: no name
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,72 @@ class Partition:
     kind: str
     row_estimate: float | None
     total_bytes: int
+    depth: int = 1  # 1: a partition of the table; 2: of one of those; ...
+    partition_key: str | None = None  # a sub-partitioned partition's own key
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    definition: str  # pg_get_ruledef
+    event: str  # SELECT / INSERT / UPDATE / DELETE
+    instead: bool
+    enabled: str = "enabled"
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class OwnedSequence:
+    """A sequence a column owns (serial) or uses as identity; never its current value."""
+
+    name: str  # display name
+    column: str
+    ownership: str  # "owned" / "identity"
+    type: str
+    start: int
+    increment: int
+    min_value: int
+    max_value: int
+    cache: int
+    cycle: bool
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function or procedure of the documented schemas, or one a documented table uses."""
+
+    key: str  # schema.name(identity arguments), quoted
+    name: str  # regprocedure: as ALTER FUNCTION takes it under the session search_path
+    schema: str
+    kind: str  # function / procedure / aggregate / window
+    language: str
+    returns: str
+    volatility: str  # IMMUTABLE / STABLE / VOLATILE
+    security_definer: bool
+    search_path: str | None  # its SET search_path; None: the caller's
+    settings: tuple[str, ...] = ()  # every SET of the function, "name=value"
+    user_defined: bool = True  # SQL or PL/pgSQL, not from an extension
+    extension: str | None = None
+    documented: bool = True  # in a documented schema (else only used by a documented table)
+    body: str | None = None  # source of a SQL or PL/pgSQL function; shown only on request
+    # Schemas holding what the body names without a schema, in search_path order.
+    body_schemas: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()  # "trigger public.t", "policy public.t", "default ...", "check ..."
+    comment: str | None = None
+
+    def uses(self, key: str) -> list[str]:
+        """How the table `key` uses this function: trigger, default, check, policy."""
+        return sorted(u.split(" ", 1)[0] for u in self.used_by if u.split(" ", 1)[1] == key)
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    version: str
+    schema: str
+    relocatable: bool = False
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +225,13 @@ class Table:
     parent: str | None = None  # display name of the partitioned parent
     partition_bound: str | None = None
     view_definition: str | None = None
+    root: str | None = None  # key of a partition's partition root
+    options: tuple[str, ...] = ()  # reloptions: "security_invoker=true", "fillfactor=70", ...
+    foreign_server: str | None = None  # a foreign table's server (wrapper)
+    foreign_options: tuple[str, ...] = ()  # ... and its OPTIONS, "name 'value'"
+    reads: tuple[str, ...] = ()  # keys of the relations a view reads
+    owner: str | None = None
+    grants: tuple[str, ...] = ()  # table privileges, "role: INSERT, SELECT"
     columns: tuple[Column, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
@@ -163,6 +241,9 @@ class Table:
     triggers: tuple[Trigger, ...] = ()
     partitions: tuple[Partition, ...] = ()
     types: tuple[str, ...] = ()  # names of enums / domains the columns use
+    rules: tuple[Rule, ...] = ()
+    sequences: tuple[OwnedSequence, ...] = ()
+    functions: tuple[str, ...] = ()  # keys of the functions it uses (Catalog.functions)
     # Activity statistics (pg_stat_all_tables); None where PostgreSQL keeps none.
     seq_scan: int | None = None
     idx_scan: int | None = None
@@ -177,6 +258,10 @@ class Table:
     heap_reads: int | None = None  # ... and read from outside them
     index_hits: int | None = None
     index_reads: int | None = None
+
+    def option(self, name: str) -> str | None:
+        """The value of a storage parameter or view option, as set; None: not set."""
+        return next((o.split("=", 1)[1] for o in self.options if o.split("=", 1)[0] == name), None)
 
     @property
     def primary_key(self) -> Constraint | None:
@@ -213,6 +298,11 @@ class Catalog:
     hints: dict[str, str] = field(default_factory=dict)
     # Every relation of the documented schemas, briefly: for whole-schema directives.
     overview: dict[str, TableSummary] = field(default_factory=dict)
+    # Functions of the documented schemas and those the documented tables use, by key.
+    functions: dict[str, Function] = field(default_factory=dict)
+    extensions: tuple[Extension, ...] = ()
+    # Schemas the API roles that exist (anon, authenticated) may use: what an API exposes.
+    api_schemas: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True, indent=1)

@@ -22,10 +22,14 @@ from .model import (
     Catalog,
     Column,
     Constraint,
+    Extension,
     ForeignKey,
+    Function,
     Index,
+    OwnedSequence,
     Partition,
     Policy,
+    Rule,
     Table,
     Trigger,
     UserType,
@@ -107,7 +111,11 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     relations = _rows(conn, "relations", oids=oids)
     key_of_oid = {row["oid"]: row["key"] for row in relations}
     resolved = {str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)}
-    hints = {str(ref): row["hint"] for ref, row in zip(refs, resolved_rows, strict=True) if row["hint"]}
+    hints = {
+        str(ref): row["hint"] or row["near"]
+        for ref, row in zip(refs, resolved_rows, strict=True)
+        if row["hint"] or row["near"]
+    }
 
     columns = _by_key(_rows(conn, "columns", oids=oids))
     types = {row["name"]: _pick(row, UserType) for row in _rows(conn, "types", oids=oids)}
@@ -115,6 +123,14 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     policies = _by_key(_rows(conn, "policies", oids=oids))
     triggers = _by_key(_rows(conn, "triggers", oids=oids))
     partitions = _by_key(_rows(conn, "partitions", oids=oids))
+    rules = _by_key(_rows(conn, "rules", oids=oids))
+    sequences = _by_key(_rows(conn, "sequences", oids=oids))
+    functions = {row["key"]: _pick(row, Function) for row in _rows(conn, "functions", oids=oids)}
+    uses: dict[str, list[str]] = defaultdict(list)
+    for function in functions.values():
+        for use in function.used_by:
+            uses[use.split(" ", 1)[1]].append(function.key)
+    (database,) = _rows(conn, "database")
     edges: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for row in _rows(conn, "graph", oids=oids):
@@ -123,28 +139,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     graph = {key: tuple(refs) for key, refs in edges.items()}
 
     constraints: dict[str, list[Constraint]] = defaultdict(list)
-    fks_out: dict[str, list[ForeignKey]] = defaultdict(list)
-    fks_in: dict[str, list[ForeignKey]] = defaultdict(list)
-    for row in _rows(conn, "constraints", oids=oids):
-        if row["contype"] != "f":
-            constraints[row["table_key"]].append(
-                _pick(row, Constraint, kind=CONSTRAINT_KINDS[row["contype"]])
-            )
-            continue
-        fk = _pick(
-            row,
-            ForeignKey,
-            table=row["table_key"],
-            ref_table=row["ref_key"],
-            ref_table_display=row["ref_display"],
-            on_delete=FK_ACTIONS[row["on_delete"]],
-            on_update=FK_ACTIONS[row["on_update"]],
-            match=FK_MATCH[row["match"]],
-        )
-        fks_out[fk.table].append(fk)
-        # A partition's copy of its parent's key is listed once, at the parent.
-        if not fk.inherited:
-            fks_in[fk.ref_table].append(fk)
+    fks_out, fks_in = _foreign_keys(_rows(conn, "constraints", oids=oids), constraints)
 
     tables: dict[str, Table] = {}
     for row in relations:
@@ -169,6 +164,9 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
                 for p in partitions[key]
             ),
             types=tuple(sorted({c["user_type"] for c in columns[key] if c["user_type"]})),
+            rules=tuple(_pick(r, Rule) for r in rules[key]),
+            sequences=tuple(_pick(s, OwnedSequence) for s in sequences[key]),
+            functions=tuple(sorted(set(uses[key]))),
         )
 
     version = conn.dialect.server_version_info or ()
@@ -184,4 +182,75 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         names=names,
         resolved=resolved,
         hints=hints,
+        functions=functions,
+        extensions=tuple(_pick(e, Extension) for e in database["extensions"]),
+        api_schemas=tuple(database["api_schemas"]),
     )
+
+
+def _fk(row: Mapping[str, Any], **overrides: Any) -> ForeignKey:
+    fields: dict[str, Any] = {
+        "table": row["table_key"],
+        "ref_table": row["ref_key"],
+        "ref_table_display": row["ref_display"],
+        "on_delete": FK_ACTIONS[row["on_delete"]],
+        "on_update": FK_ACTIONS[row["on_update"]],
+        "match": FK_MATCH[row["match"]],
+    }
+    return _pick(row, ForeignKey, **{**fields, **overrides})  # type: ignore[no-any-return]
+
+
+def _grouped(fks: list[tuple[ForeignKey, str]], **overrides: Any) -> ForeignKey:
+    """One key declared alike on several partitions, as the key of their partitioned table."""
+    first = fks[0][0]
+    return dataclasses.replace(first, declared_on=tuple(sorted(p for _, p in fks)), **overrides)
+
+
+def _foreign_keys(
+    rows: Iterable[Mapping[str, Any]], constraints: dict[str, list[Constraint]]
+) -> tuple[dict[str, list[ForeignKey]], dict[str, list[ForeignKey]]]:
+    """Outgoing and incoming foreign keys per table key, as a reader thinks of them.
+
+    PostgreSQL keeps, besides each declared key, a copy per partition of the table it
+    references (a made-up name, on the same table) and a copy on each partition of a
+    partitioned referencing table. The referencing table lists its key once; a
+    referenced partition lists the key that reaches it through its parent. Keys
+    declared on each partition alike (not on the partitioned table) are one key of
+    the partitioned table too, naming the partitions, and one incoming key of the
+    table they reference.
+    """
+    fks_out: dict[str, list[ForeignKey]] = defaultdict(list)
+    fks_in: dict[str, list[ForeignKey]] = defaultdict(list)
+    on_partitions: dict[tuple[Any, ...], list[tuple[ForeignKey, str]]] = defaultdict(list)
+    into_partitions: dict[tuple[Any, ...], list[tuple[ForeignKey, str]]] = defaultdict(list)
+    for row in rows:
+        if row["contype"] != "f":
+            constraints[row["table_key"]].append(
+                _pick(row, Constraint, kind=CONSTRAINT_KINDS[row["contype"]])
+            )
+            continue
+        fk = _fk(row)
+        declared = not row["inherited"]
+        from_partition = declared and row["table_key"] != row["table_root_key"]
+        if row["documented"] and not row["partition_copy"]:
+            fks_out[fk.table].append(fk)
+        if from_partition:
+            # Declared on a partition: also a key of its partitioned table.
+            shape = (fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete, fk.on_update, fk.match)
+            on_partitions[(row["table_root_key"], row["table_root_display"], *shape)].append(
+                (fk, row["table_display"])
+            )
+        if row["partition_copy"]:
+            # Reaches a partition through its parent: incoming there, under the declared name.
+            fks_in[fk.ref_table].append(dataclasses.replace(fk, name=row["origin_name"], inherited=True))
+        elif declared and from_partition:
+            into_partitions[
+                (row["table_root_key"], row["table_root_display"], fk.ref_table, fk.columns)
+            ].append((fk, row["table_display"]))
+        elif declared:
+            fks_in[fk.ref_table].append(fk)
+    for (root, _display, *_), fks in on_partitions.items():
+        fks_out[root].append(_grouped(fks, table=root, table_display=_display))
+    for (root, display, ref, _), fks in into_partitions.items():
+        fks_in[ref].append(_grouped(fks, table=root, table_display=display))
+    return fks_out, fks_in

@@ -42,6 +42,38 @@ ATTR_LIST = "attr_list"  # stable card anchors and short table-of-contents label
 URL_SAFE = "/#?=&:;.,%-_~+@!$"
 
 
+# The sections a card can show, in its order; `sections:` and `hide:` pick among them.
+CARD_SECTIONS = (
+    "schema",
+    "types",
+    "definition",
+    "primary-key",
+    "foreign-keys",
+    "constraints",
+    "indexes",
+    "policies",
+    "triggers",
+    "partitions",
+    "integration",
+    "performance",
+    "advisors",
+    "samples",
+    "migration",
+)
+
+
+def visible_sections(shown: Sequence[str], hidden: Sequence[str]) -> frozenset[str]:
+    """The sections a card shows: `shown` (empty: all) less `hidden`."""
+    return frozenset(shown or CARD_SECTIONS) - set(hidden)
+
+
+def unknown_sections(names: Sequence[str]) -> str | None:
+    unknown = [n for n in names if n not in CARD_SECTIONS]
+    if not unknown:
+        return None
+    return f"unknown section {unknown[0]!r} (known: {', '.join(CARD_SECTIONS)})"
+
+
 def _nowhere(key: str) -> str | None:
     return None
 
@@ -157,6 +189,7 @@ class CardRenderer:
             policy_sql=sql.policy_sql,
             trigger_sql=sql.trigger_sql,
             view_sql=sql.view_sql,
+            rule_sql=sql.rule_sql,
             type_sql=sql.type_sql,
             sample_sql=sql.sample_sql,
             refusal=refusal,
@@ -273,7 +306,12 @@ class CardRenderer:
         *,
         anchor: str | None = None,
         link: TableLinks = TableLinks(),
+        meta: Any = None,
+        key_fields: Sequence[Any] = (),
+        sections: frozenset[str] = frozenset(CARD_SECTIONS),
     ) -> str:
+        """`meta`: the writers' metadata.TableMetadata of the table, or None; `key_fields`:
+        its metadata.KeyField list, written and detected."""
         return self._render(
             "card.md.j2",
             table=table,
@@ -288,6 +326,9 @@ class CardRenderer:
             reads=catalog.overview[table.key].reads if table.key in catalog.overview else (),
             inherits=catalog.overview[table.key].parent if table.key in catalog.overview else None,
             children=sorted(k for k, s in catalog.overview.items() if s.parent == table.key),
+            meta=meta,
+            key_fields=key_fields,
+            show=sections.__contains__,
         )
 
     def migration_order(

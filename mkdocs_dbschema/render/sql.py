@@ -1,13 +1,14 @@
 """SQL statements reassembled from catalog parts, for the card's code blocks.
 
-Definitions come from PostgreSQL's own printers (pg_get_*def); these functions
-only add the statement around them, so a block reads like pg_dump output.
+Definitions come from PostgreSQL's own printers (pg_get_*def, pretty-printed as
+psql's describe commands show them); these functions only add the statement around
+them, so a block reads like a pg_dump statement, though not byte for byte its text.
 """
 
 from __future__ import annotations
 
 from ..analysis.redaction import Sample
-from ..catalog.model import Constraint, ForeignKey, Index, Policy, Table, Trigger, UserType
+from ..catalog.model import Constraint, ForeignKey, Index, Policy, Rule, Table, Trigger, UserType
 from ..catalog.names import quote_ident
 from .markdown import size
 
@@ -36,6 +37,8 @@ def foreign_key_sql(fk: ForeignKey) -> str:
     lines = comment_lines(fk.comment, "Purpose: ")
     if fk.inherited:
         lines.append("-- inherited from the partitioned parent")
+    if fk.declared_on:
+        lines.append(f"-- declared on partitions, not on the table: {', '.join(fk.declared_on)}")
     lines.append(f"CONSTRAINT {quote_ident(fk.name)}")
     lines.append(f"  {fk.definition}")
     lines.append(f"  -- ON DELETE {fk.on_delete} · ON UPDATE {fk.on_update} · MATCH {fk.match} · {deferral}")
@@ -47,7 +50,12 @@ def incoming_sql(fk: ForeignKey) -> str:
         f"{fk.table_display}.{quote_ident(c)} → {fk.ref_table_display}.{quote_ident(r)}"
         for c, r in zip(fk.columns, fk.ref_columns, strict=False)
     )
-    return f"-- {pairs}  ({quote_ident(fk.name)}, ON DELETE {fk.on_delete})"
+    note = f"-- {pairs}  ({quote_ident(fk.name)}, ON DELETE {fk.on_delete}, ON UPDATE {fk.on_update})"
+    if fk.inherited:
+        note += "\n--   through the partitioned table it references"
+    if fk.declared_on:
+        note += f"\n--   declared on its partitions {', '.join(fk.declared_on)}"
+    return note
 
 
 def index_sql(index: Index) -> str:
@@ -79,7 +87,18 @@ def trigger_sql(trigger: Trigger) -> str:
 
 def view_sql(table: Table) -> str:
     kind = "MATERIALIZED VIEW" if table.kind == "materialized view" else "VIEW"
-    return f"CREATE {kind} {table.display} AS\n{(table.view_definition or '').rstrip().rstrip(';')};"
+    options = [o for o in table.options if not o.startswith("check_option=")]
+    with_options = f" WITH ({', '.join(options)})" if options else ""
+    check = table.option("check_option")
+    suffix = f"\n  WITH {check.upper()} CHECK OPTION" if check else ""
+    definition = (table.view_definition or "").rstrip().rstrip(";")
+    return f"CREATE {kind} {table.display}{with_options} AS\n{definition}{suffix};"
+
+
+def rule_sql(rule: Rule) -> str:
+    lines = comment_lines(rule.comment, "Purpose: ")
+    lines.append(rule.definition.rstrip().rstrip(";") + ";")
+    return "\n".join(lines)
 
 
 def type_sql(user_type: UserType) -> str:

@@ -60,3 +60,21 @@ INSERT INTO clean SELECT i, gen_random_uuid(), 1 + i % 10, 'k' FROM generate_ser
 SET enable_seqscan = off;
 SELECT count(*) FROM clean WHERE parent_id = 3 AND kind = 'k';
 SELECT count(*) FROM clean WHERE parent_id = 4;
+
+-- The splinter lints beyond the first twelve: one table (or object) each.
+CREATE SCHEMA auth;
+CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, raw_user_meta_data jsonb);
+CREATE VIEW user_emails AS SELECT id, email FROM auth.users;
+CREATE VIEW definer_view AS SELECT id FROM parent;
+CREATE TABLE meta_policy (id int PRIMARY KEY);
+ALTER TABLE meta_policy ENABLE ROW LEVEL SECURITY;
+CREATE POLICY admins ON meta_policy FOR SELECT TO dbschema_app
+    USING ((SELECT current_setting('request.jwt.claims', true)::jsonb -> 'user_metadata' ->> 'role') = 'admin');
+CREATE TABLE open_secrets (id int PRIMARY KEY, password_hash text);
+CREATE EXTENSION citext;
+-- The fixture builds an index of broken_idx CONCURRENTLY that fails (1 / 0), then mends the row.
+CREATE TABLE broken_idx (id int PRIMARY KEY, v int);
+INSERT INTO broken_idx VALUES (1, 0);
+CREATE TABLE bloated (id int PRIMARY KEY) WITH (autovacuum_enabled = false);
+INSERT INTO bloated SELECT generate_series(1, 10000);
+DELETE FROM bloated WHERE id % 2 = 0;

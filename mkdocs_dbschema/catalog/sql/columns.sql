@@ -9,6 +9,24 @@ SELECT
     CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
     CASE a.attgenerated WHEN 's' THEN 'STORED' WHEN 'v' THEN 'VIRTUAL' END AS generated_kind,
     has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS readable,
+    -- A collation other than the type's own, as pg_dump names it.
+    CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN (
+        SELECT CASE
+            WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
+            ELSE format('%I.%I', cn.nspname, co.collname)
+        END
+        FROM pg_collation AS co
+        JOIN pg_namespace AS cn ON cn.oid = co.collnamespace
+        WHERE co.oid = a.attcollation
+    ) END AS collation,
+    -- Column privileges granted to roles (GRANT SELECT (col) ON ... TO role).
+    array(
+        SELECT format('%s: %s', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+            string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type))
+        FROM aclexplode(a.attacl) AS x
+        GROUP BY x.grantee
+        ORDER BY 1
+    ) AS grants,
     -- The enum or domain behind the column (through an array type too).
     CASE
         WHEN t.typtype IN ('e', 'd') THEN format_type(t.oid, NULL)

@@ -1,7 +1,8 @@
 -- The foreign-key graph of every table in the schemas of the documented tables
 -- (with none, the schemas on the search_path) and of every table they reference,
 -- directly or not, in any schema: one row per table and referenced table (NULL:
--- references nothing). A partition is folded into its root.
+-- references nothing). A partition is folded into its root; a documented partition
+-- also stands on its own, one level above its parent, which must exist first.
 WITH RECURSIVE documented AS (
     SELECT DISTINCT relnamespace
     FROM pg_class
@@ -38,4 +39,15 @@ JOIN pg_namespace AS n ON n.oid = r.relnamespace
 LEFT JOIN edges ON edges.root = nodes.root
 LEFT JOIN pg_class AS f ON f.oid = edges.ref
 LEFT JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
+UNION
+SELECT
+    format('%I.%I', n.nspname, c.relname),
+    c.oid::regclass::text,
+    format('%I.%I', pn.nspname, p.relname)
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN pg_inherits AS i ON i.inhrelid = c.oid
+JOIN pg_class AS p ON p.oid = i.inhparent
+JOIN pg_namespace AS pn ON pn.oid = p.relnamespace
+WHERE c.oid = ANY(CAST(:oids AS oid[])) AND c.relispartition
 ORDER BY 1, 2

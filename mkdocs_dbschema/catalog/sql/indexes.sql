@@ -8,7 +8,18 @@ SELECT
     i.indpred IS NOT NULL AS partial,
     i.indexprs IS NOT NULL AS expression,
     i.indisvalid AS valid,
-    pg_relation_size(i.indexrelid) AS size_bytes,
+    CASE
+        -- A partitioned index stores nothing itself: add up its partitions' indexes.
+        WHEN ic.relkind = 'I' THEN (
+            SELECT coalesce(sum(pg_relation_size(tree.relid)), 0)
+            FROM pg_partition_tree(i.indexrelid) AS tree
+        )
+        ELSE pg_relation_size(i.indexrelid)
+    END::bigint AS size_bytes,
+    -- What the index is made of, names aside: equal for indexes that do the same work.
+    concat_ws(' ', am.amname, i.indkey::text, i.indclass::text, i.indcollation::text,
+        i.indoption::text, i.indnkeyatts, pg_get_expr(i.indexprs, i.indrelid),
+        'WHERE ' || pg_get_expr(i.indpred, i.indrelid)) AS structure,
     array(
         SELECT coalesce(a.attname, '')
         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k (attnum, ord)

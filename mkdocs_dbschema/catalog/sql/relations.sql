@@ -31,6 +31,50 @@ SELECT
         WHERE i.inhrelid = c.oid AND c.relispartition
     ) AS parent,
     CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition,
+    -- Storage parameters and view options (security_invoker, security_barrier, check_option).
+    coalesce(c.reloptions, '{}') AS options,
+    -- The partition root of a partition (sub-partitions included), as a key.
+    (
+        SELECT format('%I.%I', rn.nspname, r.relname)
+        FROM pg_class AS r JOIN pg_namespace AS rn ON rn.oid = r.relnamespace
+        WHERE r.oid = pg_partition_root(c.oid) AND c.relispartition
+    ) AS root,
+    -- A foreign table's server, its wrapper and its options.
+    (
+        SELECT format('%s (%s)', quote_ident(s.srvname), quote_ident(w.fdwname))
+        FROM pg_foreign_table AS ft
+        JOIN pg_foreign_server AS s ON s.oid = ft.ftserver
+        JOIN pg_foreign_data_wrapper AS w ON w.oid = s.srvfdw
+        WHERE ft.ftrelid = c.oid
+    ) AS foreign_server,
+    array(
+        SELECT format('%s %s', quote_ident(o.option_name), quote_literal(o.option_value))
+        FROM pg_foreign_table AS ft
+        CROSS JOIN LATERAL pg_options_to_table(ft.ftoptions) AS o
+        WHERE ft.ftrelid = c.oid
+    ) AS foreign_options,
+    -- The relations a view or materialized view reads, through its rewrite rule.
+    array(
+        SELECT DISTINCT format('%I.%I', dn.nspname, d.relname)
+        FROM pg_rewrite AS r
+        JOIN pg_depend AS dep
+            ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = r.oid
+            AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid <> c.oid
+        JOIN pg_class AS d ON d.oid = dep.refobjid
+        JOIN pg_namespace AS dn ON dn.oid = d.relnamespace
+        WHERE r.ev_class = c.oid AND c.relkind IN ('v', 'm') AND r.rulename = '_RETURN'
+    ) AS reads,
+    -- Table privileges granted, per role (the owner's implicit ones aside).
+    array(
+        SELECT format('%s: %s', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+            string_agg(x.privilege_type || CASE WHEN x.is_grantable THEN ' (WITH GRANT OPTION)' ELSE '' END,
+                ', ' ORDER BY x.privilege_type))
+        FROM aclexplode(c.relacl) AS x
+        WHERE x.grantee <> c.relowner
+        GROUP BY x.grantee
+        ORDER BY 1
+    ) AS grants,
+    pg_get_userbyid(c.relowner) AS owner,
     -- Activity statistics (NULL for views): they change as the database is used.
     st.seq_scan,
     st.idx_scan,

@@ -34,6 +34,33 @@ SELECT
             sp.pos, n.nspname, c.relname
         LIMIT 1
     ) END AS hint,
+    -- Else a near spelling where the name was looked for (`whatsapp_mesages`): the
+    -- most similar name by shared letter pairs (Dice coefficient), if similar enough.
+    CASE WHEN found.oid IS NULL THEN (
+        SELECT CASE
+            WHEN requested.schema_name IS NULL THEN CAST(CAST(c.oid AS regclass) AS text)
+            ELSE format('%I.%I', n.nspname, c.relname)
+        END
+        FROM pg_class AS c
+        JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        LEFT JOIN search_path AS sp ON sp.nspname = n.nspname
+        CROSS JOIN LATERAL (
+            SELECT 2.0 * count(*) / greatest(length(c.relname) + length(requested.rel_name) - 2, 1) AS dice
+            FROM (
+                SELECT substr(lower(c.relname), i, 2) FROM generate_series(1, length(c.relname) - 1) AS i
+                INTERSECT ALL
+                SELECT substr(lower(requested.rel_name), i, 2)
+                FROM generate_series(1, length(requested.rel_name) - 1) AS i
+            ) AS shared
+        ) AS likeness
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND abs(length(c.relname) - length(requested.rel_name)) <= 3
+          AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          AND (n.nspname = requested.schema_name OR (requested.schema_name IS NULL AND sp.pos IS NOT NULL))
+          AND likeness.dice >= 0.5
+        ORDER BY likeness.dice DESC, sp.pos, c.relname
+        LIMIT 1
+    ) END AS near,
     array_to_string(current_schemas(false), ', ') AS search_path,
     current_user AS role,
     (
