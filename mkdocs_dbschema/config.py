@@ -78,6 +78,9 @@ class DbSchemaConfig(base.Config):
     # sample reads included, so they are opt-in: off, pages stay byte-identical.
     activity_stats = c.Type(bool, default=False)
     advisors = c.SubConfig(AdvisorsConfig)
+    # Add the cards' stylesheet (no identifier broken mid-word, wide tables scrolling in
+    # their own box); cards are wrapped in a <div> for it when md_in_html is enabled.
+    stylesheet = c.Type(bool, default=True)
     # The sections every card shows (empty: all) and those it leaves out; a directive's
     # `sections:` and `hide:` options override them for one card.
     sections = c.ListOfItems(c.Type(str), default=[])

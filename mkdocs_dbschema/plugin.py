@@ -8,6 +8,7 @@ import os
 import signal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +43,8 @@ from .snapshot import Snapshot, SnapshotError
 
 log = get_plugin_logger(__name__)
 
+STYLESHEET = "assets/dbschema/dbschema.css"
+MD_IN_HTML = "md_in_html"
 CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
 
 
@@ -157,6 +160,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.collection = None
         # Links need stable anchors on card headings, which attr_list writes.
         self.linking = ATTR_LIST in extensions
+        self.wrap_cards = MD_IN_HTML in extensions and self.config.stylesheet
+        if self.config.stylesheet and STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         self.autorefs = config.plugins.get("autorefs")
         return config
 
@@ -421,7 +427,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         meta = self.table_metadata.get(key)
         if target:
             self._register(page, table)
-        return self.renderer.table_card(
+        card = self.renderer.table_card(
             table,
             self.catalog,
             self.levels.get(key),
@@ -435,6 +441,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 [c.name for c in table.columns], meta.key_fields if meta else ()
             ),
         )
+        if self.wrap_cards and not found.indent:
+            # A block of its own, so the card's stylesheet touches the card only.
+            return f'<div class="dbschema-card" markdown="1">\n\n{card.strip()}\n\n</div>\n'
+        return card
 
     def _links(self, page: Page) -> TableLinks:
         if not self.linking:
@@ -467,6 +477,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         assert self.renderer is not None
         log.warning("%s: %s: %s", where, source, reason)
         return self.renderer.notice("failure", f"dbschema: {source}", f"{reason} ({where})")
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.config.stylesheet:
+            target = Path(config.site_dir) / STYLESHEET
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(
+                resources.files("mkdocs_dbschema.render").joinpath("assets/dbschema.css").read_bytes()
+            )
 
     def on_shutdown(self) -> None:
         self.embedded.stop()
