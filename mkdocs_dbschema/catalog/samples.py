@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,23 +168,61 @@ def _read_alone(
     if left <= 0:
         raise _OverBudget
     kick(conn)
-    with conn.begin_nested():
+    with conn.begin_nested() as savepoint:
         driver.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(left)))
         row = driver.execute(query).fetchone()
+        savepoint.rollback()  # gives back its locks (and the timeout); nothing was written
     return row[0] if row else None
+
+
+_Query = tuple[Table, tuple[str, ...] | None, sql.Composed]
 
 
 class _OverBudget(Exception):
     pass
 
 
+# Relation locks one sample statement may hold. A read-only transaction keeps every lock
+# it takes until it ends, and the lock table is shared by the whole server (about 64 per
+# connection at the defaults): reading thousands of tables at once would leave the
+# application's own queries "out of shared memory". Chunks within the budget are each
+# rolled back to a savepoint once read, which gives their locks back.
+LOCK_BUDGET = 1_000
+
+
+def _lock_cost(table: Table) -> int:
+    """The locks reading a table takes: itself, its TOAST table and every index the
+    planner opens, for each partition of a partitioned table."""
+    per_relation = 2 + len(table.indexes)
+    return per_relation * max(1, len(table.partitions) + 1)
+
+
+def _chunks(items: list[_Query], budget: int) -> Iterator[list[_Query]]:
+    chunk: list[_Query] = []
+    cost = 0
+    for item in items:
+        item_cost = _lock_cost(item[0])
+        if chunk and cost + item_cost > budget:
+            yield chunk
+            chunk, cost = [], 0
+        chunk.append(item)
+        cost += item_cost
+    if chunk:
+        yield chunk
+
+
 def read_samples(
-    conn: sa.Connection, wanted: Sequence[tuple[Table, int]], role: str, budget_ms: int = 30_000
+    conn: sa.Connection,
+    wanted: Sequence[tuple[Table, int]],
+    role: str,
+    budget_ms: int = 30_000,
+    lock_budget: int = LOCK_BUDGET,
 ) -> dict[str, RawSample]:
     """Sample rows of every wanted table (by catalog key).
 
-    Tables, partitions and materialized views come in one statement; views and
-    foreign tables one statement each. When the batch fails, each of its tables is
+    Tables, partitions and materialized views come in one statement per chunk of
+    `lock_budget` relation locks (one for most sites); views and foreign tables one
+    statement each. When the batch fails, each of its tables is
     read alone, so one unreadable table gets its note and the others their rows. All
     statements share one budget of `budget_ms`. A lost connection is raised, not
     noted: nothing after it can be read.
@@ -203,23 +241,28 @@ def read_samples(
             order = sample_order(table)
             queries = alone if table.kind in ALONE_KINDS else batched
             queries[table.key] = (table, order, _rows_query(table, limit, order))
-    if batched:
+    unread: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
+    for number, chunk in enumerate(_chunks(list(batched.values()), lock_budget)):
         batch = sql.SQL(" UNION ALL ").join(
-            sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query)
-            for n, (_, _, query) in enumerate(batched.values())
+            sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query) for n, (_, _, query) in enumerate(chunk)
         )
         try:
             kick(conn)
-            with conn.begin_nested():  # first: the session's statement_timeout is the whole budget
+            with conn.begin_nested() as savepoint:
+                if number:  # the first chunk has the whole budget: the session's own timeout
+                    left = max(1, budget.left_ms())
+                    driver.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(left)))
                 found = dict(driver.execute(batch).fetchall())
+                savepoint.rollback()  # gives back the chunk's locks; nothing was written
         except psycopg.Error:
             if _connection_lost(driver):
                 raise
-            alone = {**batched, **alone}
+            unread.update((table.key, item) for item in chunk for table in [item[0]])
         else:
-            for n, (table, order, _) in enumerate(batched.values()):
+            for n, (table, order, _) in enumerate(chunk):
                 # The page shows the query: it says the order the rows were read in.
                 samples[table.key] = _outcome(table, found.get(n), role, order)
+    alone = {**unread, **alone}
     for table, order, query in alone.values():
         try:
             rows = _read_alone(conn, driver, table, query, budget)
@@ -236,7 +279,4 @@ def read_samples(
             samples[table.key] = _failed(table, error, role, order)
         else:
             samples[table.key] = _outcome(table, rows, role, order)
-    if alone:
-        kick(conn)
-        driver.execute("SET LOCAL statement_timeout TO DEFAULT")  # the session's, for what follows
     return samples

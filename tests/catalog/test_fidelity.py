@@ -36,7 +36,9 @@ ALTER TABLE preferrer ADD FOREIGN KEY (pid, pk) REFERENCES parted;
 def parted(server) -> Catalog:  # type: ignore[no-untyped-def]
     url = server.create_database(PARTITIONS)
     try:
-        return read(url, "parted", "parted_1", "parted_2", "parted_2a", "referrer", "preferrer", "preferrer_1")
+        return read(
+            url, "parted", "parted_1", "parted_2", "parted_2a", "referrer", "preferrer", "preferrer_1"
+        )
     finally:
         server.drop_database(url)
 
@@ -48,13 +50,18 @@ def ic(text: str) -> str:
 def _card(catalog: Catalog, key: str, **kwargs: object) -> str:
     levels = dependency_levels(catalog.graph)
     return CardRenderer(RenderOptions()).table_card(
-        catalog.tables[key], catalog, levels.get(key), **kwargs  # type: ignore[arg-type]
+        catalog.tables[key],
+        catalog,
+        levels.get(key),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
 def test_a_key_into_a_partitioned_table_is_one_key(parted: Catalog) -> None:
     referrer = parted.tables["public.referrer"]
-    assert [(f.name, f.ref_table) for f in referrer.foreign_keys] == [("referrer_pid_pk_fkey", "public.parted")]
+    assert [(f.name, f.ref_table) for f in referrer.foreign_keys] == [
+        ("referrer_pid_pk_fkey", "public.parted")
+    ]
     assert "IN: 0 · OUT: 1" in _card(parted, "public.referrer")
     preferrer = parted.tables["public.preferrer"]
     assert [f.ref_table for f in preferrer.foreign_keys] == ["public.parted"]
@@ -107,7 +114,11 @@ def test_a_partitioned_index_size_sums_its_partitions(parted: Catalog) -> None:
 def test_keys_declared_on_partitions_belong_to_the_partitioned_table(pagila_url: str) -> None:
     catalog = read(pagila_url, "payment", "customer", "payment_p2022_01")
     payment = catalog.tables["public.payment"]
-    assert sorted(f.ref_table for f in payment.foreign_keys) == ["public.customer", "public.rental", "public.staff"]
+    assert sorted(f.ref_table for f in payment.foreign_keys) == [
+        "public.customer",
+        "public.rental",
+        "public.staff",
+    ]
     # pagila declares them on six of its seven partitions.
     assert all(len(f.declared_on) == 6 for f in payment.foreign_keys)
     assert "IN: 0 · OUT: 3" in _card(catalog, "public.payment")
@@ -152,8 +163,8 @@ CREATE TRIGGER codes_stamp AFTER INSERT ON codes FOR EACH ROW EXECUTE FUNCTION s
 @pytest.fixture(scope="module")
 def objects(server) -> tuple[Catalog, str]:  # type: ignore[no-untyped-def]
     url = server.create_database(
-        ensure_role("dbschema_reader") + OBJECTS + "GRANT SELECT ON codes TO dbschema_reader;"
-        "GRANT UPDATE (label) ON codes TO dbschema_reader;"
+        ensure_role("dbschema_grantee") + OBJECTS + "GRANT SELECT ON codes TO dbschema_grantee;"
+        "GRANT UPDATE (label) ON codes TO dbschema_grantee;"
     )
     try:
         names = ("codes", "invoker_codes", "plain_codes", "rates_feed", "nothing", "codes_log")
@@ -170,7 +181,9 @@ def test_collation_view_options_and_views_without_keys(objects: tuple[Catalog, s
     view = catalog.tables["public.invoker_codes"]
     assert view.option("security_invoker") == "true" and view.option("check_option") == "local"
     statement = view_sql(view)
-    assert statement.startswith("CREATE VIEW invoker_codes WITH (security_invoker=true, security_barrier=true) AS")
+    assert statement.startswith(
+        "CREATE VIEW invoker_codes WITH (security_invoker=true, security_barrier=true) AS"
+    )
     assert statement.endswith("\n  WITH LOCAL CHECK OPTION;")
     card = _card(catalog, "public.plain_codes")
     assert "no comment on this view" in card and "no comment on this table" not in card
@@ -190,7 +203,12 @@ def test_foreign_table_server_and_options(objects: tuple[Catalog, str]) -> None:
 def test_rules_and_a_table_without_columns(objects: tuple[Catalog, str]) -> None:
     catalog, _ = objects
     (rule,) = catalog.tables["public.codes"].rules
-    assert (rule.name, rule.event, rule.instead, rule.comment) == ("log_codes", "INSERT", False, "Audit trail")
+    assert (rule.name, rule.event, rule.instead, rule.comment) == (
+        "log_codes",
+        "INSERT",
+        False,
+        "Audit trail",
+    )
     assert rule.definition.startswith("CREATE RULE log_codes AS\n    ON INSERT TO codes DO")
     card = _card(catalog, "public.codes")
     assert "### Rules · codes" in card and "-- Purpose: Audit trail\nCREATE RULE log_codes" in card
@@ -205,7 +223,13 @@ def test_sequences_never_show_their_current_value(objects: tuple[Catalog, str]) 
     assert sequences["id"].name == "codes_id_seq" and sequences["id"].ownership == "owned"
     assert (sequences["id"].type, sequences["id"].start, sequences["id"].increment) == ("integer", 1, 1)
     seq = sequences["seq"]
-    assert (seq.ownership, seq.type, seq.start, seq.increment, seq.cycle) == ("identity", "bigint", 100, 5, True)
+    assert (seq.ownership, seq.type, seq.start, seq.increment, seq.cycle) == (
+        "identity",
+        "bigint",
+        100,
+        5,
+        True,
+    )
     assert seq.max_value == 2**63 - 1
     assert "last_value" not in catalog.to_json()
     row = f"| {ic('codes_seq_seq')} (identity) | {ic('seq')} | {ic('bigint')} | 100 | 5 |"
@@ -215,12 +239,12 @@ def test_sequences_never_show_their_current_value(objects: tuple[Catalog, str]) 
 def test_privileges_per_role(objects: tuple[Catalog, str]) -> None:
     catalog, _ = objects
     codes = catalog.tables["public.codes"]
-    assert codes.grants == ("dbschema_reader: SELECT",)
+    assert codes.grants == ("dbschema_grantee: SELECT",)
     label = next(c for c in codes.columns if c.name == "label")
-    assert label.grants == ("dbschema_reader: UPDATE",)
+    assert label.grants == ("dbschema_grantee: UPDATE",)
     card = _card(catalog, "public.codes")
-    assert "- dbschema&#95;reader&#58; SELECT" in card
-    assert f"column {ic('label')}: dbschema&#95;reader&#58; UPDATE" in card
+    assert "- dbschema&#95;grantee&#58; SELECT" in card
+    assert f"column {ic('label')}: dbschema&#95;grantee&#58; UPDATE" in card
 
 
 def test_functions_the_table_uses(objects: tuple[Catalog, str]) -> None:
@@ -241,7 +265,7 @@ def test_functions_the_table_uses(objects: tuple[Catalog, str]) -> None:
     proc = catalog.functions["public.unused_proc()"]
     assert proc.kind == "procedure" and proc.used_by == ()
     card = _card(catalog, "public.codes")
-    assert f"| {ic('stamp()')} | trigger | plpgsql | VOLATILE | SECURITY DEFINER | the caller's |" in card
+    assert f"| {ic('stamp()')} | trigger | plpgsql | VOLATILE | SECURITY DEFINER | the caller&#39;s |" in card
     assert f"| {ic('check_code(text)')}: Codes are never empty | check |" in card
 
 

@@ -476,3 +476,31 @@ def test_secrets_in_column_defaults_are_redacted(make_db, tmp_path: Path) -> Non
     # Ordinary defaults stay exactly as PostgreSQL prints them.
     for default in ("nextval('webhooks_id_seq'::regclass)", "'pending'::text", "now()", "gen_random_uuid()"):
         assert default in text
+
+
+def test_sample_reads_give_their_locks_back_in_chunks(make_db) -> None:  # type: ignore[no-untyped-def]
+    """Thousands of tables read at once would fill the server's shared lock table: each
+    chunk of reads is rolled back to a savepoint, which returns its locks."""
+    from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
+    from mkdocs_dbschema.catalog.names import parse_table_name
+    from mkdocs_dbschema.catalog.reader import read_catalog
+    from mkdocs_dbschema.catalog.samples import _lock_cost, read_samples
+
+    sql = "".join(
+        f"CREATE TABLE s{i} (id int PRIMARY KEY, note text); CREATE INDEX ON s{i} (note);"
+        f"INSERT INTO s{i} VALUES ({i}, 'row {i}');"
+        for i in range(30)
+    )
+    url = make_db(sql)
+    engine = create_engine(parse_url(url), SessionSettings())
+    try:
+        with engine.connect() as conn:
+            catalog = read_catalog(conn, [parse_table_name(f"s{i}") for i in range(30)])
+            tables = [catalog.tables[f"public.s{i}"] for i in range(30)]
+            held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND c.relname ~ '^s[0-9]+'"
+            budget = 3 * _lock_cost(tables[0])  # three tables a chunk: ten chunks
+            samples = read_samples(conn, [(t, 5) for t in tables], catalog.role, lock_budget=budget)
+            assert [samples[t.key].rows for t in tables] == [((str(i), f"row {i}"),) for i in range(30)]
+            assert conn.exec_driver_sql(held).scalar() == 0  # every chunk gave its locks back
+    finally:
+        engine.dispose()
