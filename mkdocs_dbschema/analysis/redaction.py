@@ -34,6 +34,7 @@ from ..catalog.model import Catalog, Table
 from ..catalog.samples import RawSample
 
 REDACTED = "[REDACTED]"
+WHOLE_LIMIT = 2_000  # characters of a long sample value a reader can unfold
 # A URL inside a URL (a `next=` or `redirect=` parameter) is masked part by part down to this
 # many levels; one nested deeper is hidden whole, so no input makes redaction recurse or slow.
 MAX_URL_DEPTH = 3
@@ -718,6 +719,7 @@ class Cell:
     text: str | None  # None: SQL NULL
     rules: tuple[str, ...] = ()  # the redaction rules that changed it
     truncated: int = 0  # characters cut off
+    whole: str | None = None  # the whole (redacted) value of a cut one, up to WHOLE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -759,11 +761,13 @@ def redact_sample(
         for column, value in zip(raw.columns, raw_row, strict=True):
             result = Masked(value) if redactor is None else redactor.cell(column, types[column], value, names)
             text = result.text
-            cut = 0
+            cut, whole = 0, None
             if text is not None and len(text) > max_length:
                 cut = len(text) - max_length
+                # Shown on demand; past WHOLE_LIMIT a value is noise on a page.
+                whole = text if len(text) <= WHOLE_LIMIT else None
                 text = text[:max_length]
-            cells.append(Cell(text, tuple(sorted(result.rules)), cut))
+            cells.append(Cell(text, tuple(sorted(result.rules)), cut, whole))
         rows.append(tuple(cells))
     # A read error may quote the data (a function raising 'bad row for guest %'): it gets
     # the value rules like any cell.

@@ -102,6 +102,7 @@ class RenderOptions:
     extensions: frozenset[str] = frozenset({ADMONITION, DETAILS, SUPERFENCES})
     redacted: bool = True
     activity_stats: bool = True
+    function_bodies: bool = False  # show the source of the functions a card lists
 
 
 def _finalize(value: Any) -> Any:
@@ -131,7 +132,18 @@ def _cell_text(cell: Cell) -> Markup:
     if cell.rules:
         text = Markup("🔒 ") + text
     if cell.truncated:
-        text += Markup(f" <em>… (+{cell.truncated} chars)</em>")
+        more = Markup(f" <em>… (+{cell.truncated} chars)</em>")
+        if cell.whole is None:
+            return text + more
+        # The whole (already redacted) value on demand; the stylesheet keeps it inline.
+        return (
+            Markup('<details class="dbschema-value"><summary><span class="dbschema-short">')
+            + text
+            + more
+            + Markup("</span></summary>")
+            + markdown.text(cell.whole)
+            + Markup("</details>")
+        )
     return text
 
 
@@ -190,6 +202,7 @@ class CardRenderer:
             trigger_sql=sql.trigger_sql,
             view_sql=sql.view_sql,
             rule_sql=sql.rule_sql,
+            function_sql=sql.function_sql,
             type_sql=sql.type_sql,
             sample_sql=sql.sample_sql,
             refusal=refusal,
@@ -202,6 +215,7 @@ class CardRenderer:
             group_label=options.group_label,
             redacted=options.redacted,
             activity_stats=options.activity_stats,
+            function_bodies=options.function_bodies,
             cell_text=_cell_text,
             frequency=frequency,
             hit_ratio=hit_ratio,
@@ -359,6 +373,25 @@ class CardRenderer:
             groups=[(name, fs[0].level, fs[0].why, fs) for name, fs in groups.items()],
             link=link,
         )
+
+    def functions(
+        self, catalog: Catalog, schema: str, link: TableLinks = TableLinks(), bodies: bool | None = None
+    ) -> str:
+        """The functions and procedures of `schema` the catalog read (its documented schemas),
+        for a `<< functions: schema >>` directive; bodies (redacted) when asked for."""
+        chosen = [f for _, f in sorted(catalog.functions.items()) if f.schema == schema and f.documented]
+        source = (
+            '{% from "macros.md.j2" import functions_listing with context %}'
+            "{{ functions_listing(functions, bodies) }}"
+        )
+        try:
+            return self.env.from_string(source).render(
+                functions=chosen,
+                bodies=self.options.function_bodies if bodies is None else bodies,
+                link=link,
+            )
+        except Exception as error:
+            raise self._problem("macros.md.j2", error) or error from error
 
     def plan(self, plan: QueryPlan) -> str:
         return self._render("plan.md.j2", plan=plan)

@@ -7,10 +7,39 @@ them, so a block reads like a pg_dump statement, though not byte for byte its te
 
 from __future__ import annotations
 
-from ..analysis.redaction import Sample
-from ..catalog.model import Constraint, ForeignKey, Index, Policy, Rule, Table, Trigger, UserType
+from ..analysis.redaction import Sample, mask_unambiguous
+from ..catalog.model import Constraint, ForeignKey, Function, Index, Policy, Rule, Table, Trigger, UserType
 from ..catalog.names import quote_ident
 from .markdown import size
+
+# A line longer than this is laid out across lines at its clauses, as the plan's
+# TEMPLATE writes statements: no code block should need a scroll bar.
+LONG_LINE = 72
+
+
+def clauses(text: str, keywords: tuple[str, ...], indent: str = "  ") -> str:
+    """`text` split before each top-level keyword (outside parentheses and quotes),
+    continuation lines indented; a short text stays on one line."""
+    if len(text) <= LONG_LINE:
+        return text
+    upper = text.upper()
+    cuts: list[int] = []
+    depth, quote = 0, ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == " " and depth == 0 and i > 0:
+            for keyword in keywords:
+                end = i + 1 + len(keyword)
+                if upper.startswith(keyword, i + 1) and (end == len(text) or text[end] in " ("):
+                    cuts.append(i)
+                    break
+    pieces = [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return ("\n" + indent).join(piece for piece in pieces if piece)
 
 
 def quote_literal(value: str) -> str:
@@ -40,7 +69,9 @@ def foreign_key_sql(fk: ForeignKey) -> str:
     if fk.declared_on:
         lines.append(f"-- declared on partitions, not on the table: {', '.join(fk.declared_on)}")
     lines.append(f"CONSTRAINT {quote_ident(fk.name)}")
-    lines.append(f"  {fk.definition}")
+    # FOREIGN KEY … REFERENCES … / ON DELETE … / ON UPDATE …, as the TEMPLATE writes it.
+    layout = ("REFERENCES", "ON DELETE", "ON UPDATE", "MATCH", "DEFERRABLE", "NOT DEFERRABLE", "NOT VALID")
+    lines.append("  " + clauses(fk.definition, layout, "    ").replace("\n    ", "\n  "))
     lines.append(f"  -- ON DELETE {fk.on_delete} · ON UPDATE {fk.on_update} · MATCH {fk.match} · {deferral}")
     return "\n".join(lines)
 
@@ -62,7 +93,7 @@ def index_sql(index: Index) -> str:
     lines = comment_lines(index.comment, "Purpose: ")
     if index.primary:
         lines.insert(0, "-- Primary key index")
-    lines.append(index.definition + ";")
+    lines.append(clauses(index.definition, ("USING", "INCLUDE", "WITH", "WHERE", "NULLS")) + ";")
     return "\n".join(lines)
 
 
@@ -82,7 +113,8 @@ def policy_sql(policy: Policy, table: Table) -> str:
 
 
 def trigger_sql(trigger: Trigger) -> str:
-    return trigger.definition + ";"
+    layout = ("BEFORE", "AFTER", "INSTEAD OF", "FROM", "FOR EACH", "WHEN", "EXECUTE")
+    return clauses(trigger.definition, layout) + ";"
 
 
 def view_sql(table: Table) -> str:
@@ -93,6 +125,29 @@ def view_sql(table: Table) -> str:
     suffix = f"\n  WITH {check.upper()} CHECK OPTION" if check else ""
     definition = (table.view_definition or "").rstrip().rstrip(";")
     return f"CREATE {kind} {table.display}{with_options} AS\n{definition}{suffix};"
+
+
+def function_sql(function: Function, body: bool = False) -> str:
+    """A function's header as CREATE FUNCTION prints it, its body only when asked for and
+    then with unambiguous secrets (keys, tokens, passwords in URLs) masked."""
+    lines = comment_lines(function.comment, "Purpose: ")
+    lines.append(f"{function.kind.upper()} {function.name}")
+    if function.kind != "procedure":
+        lines.append(f"  RETURNS {function.returns}")
+    lines.append(f"  LANGUAGE {function.language} {function.volatility}")
+    if function.security_definer:
+        lines.append("  SECURITY DEFINER")
+    for setting in function.settings:
+        name, _, value = setting.partition("=")
+        shown = function.search_path if name == "search_path" else quote_literal(value)
+        lines.append(f"  SET {name} = {shown}")
+    if body and function.body is not None:
+        text = mask_unambiguous(function.body).strip("\n")
+        tag = "$$"
+        while tag in text:
+            tag = f"${tag.strip('$')}x$"
+        lines.append(f"AS {tag}\n{text}\n{tag};")
+    return "\n".join(lines)
 
 
 def rule_sql(rule: Rule) -> str:
