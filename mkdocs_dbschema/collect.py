@@ -28,6 +28,7 @@ from .catalog.connection import (
     create_engine,
     mask_secrets,
 )
+from .catalog.fingerprint import read_fingerprint
 from .catalog.model import Catalog, Table
 from .catalog.names import TableRef
 from .catalog.overview import read_overview
@@ -52,6 +53,7 @@ class Collection:
     samples: dict[str, Sample] = field(default_factory=dict)  # by table key
     plans: dict[str, QueryPlan] = field(default_factory=dict)  # by query pattern
     warnings: tuple[str, ...] = ()  # for the build log
+    fingerprint: str | None = None  # of the database when this was read (on request)
 
 
 def sample_limit(table: Table, request: SampleRequest) -> int:
@@ -101,18 +103,31 @@ def collect(
     overview_schemas: Sequence[str] | None = None,
     schemas: Sequence[str] = (),
     schema_samples: SampleRequest | None = None,
+    fingerprint: bool = False,
+    reuse: Collection | None = None,
 ) -> Collection:
     """Everything the pages ask for. `patterns` maps each query pattern to the functions
     its page allows planning to run; `plan_functions` are allowed everywhere (globs over
     `schema.name`). With `overview_schemas` (None: no overview), every relation of those
     schemas and of the documented tables' schemas is summarised too. Every relation of
     `schemas` is read whole as well (listed by the overview: no query per table), each
-    with `schema_samples`."""
+    with `schema_samples`.
+
+    With `fingerprint`, the session first reads the schema fingerprint and keeps it on
+    the collection. `reuse` (a collection read with its fingerprint, for the same
+    arguments) comes back as it is, after that one statement, when the fingerprint
+    still matches: nothing the cards show has changed since."""
     engine = create_engine(url, settings)
     guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
     try:
         with connect(engine) as conn:
             dog = watchdog_of(conn)
+            stamp = None
+            if fingerprint or reuse is not None:
+                with _reading(dog, "reading the schema fingerprint"):
+                    stamp = read_fingerprint(conn)
+                if reuse is not None and reuse.fingerprint == stamp:
+                    return reuse
             with _reading(dog, "reading the catalog"):
                 if schemas:
                     tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
@@ -141,7 +156,7 @@ def collect(
                     )
     finally:
         engine.dispose()
-    return Collection(catalog, samples, plans, tuple(warnings))
+    return Collection(catalog, samples, plans, tuple(warnings), stamp)
 
 
 def schema_tables(

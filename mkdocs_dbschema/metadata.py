@@ -62,9 +62,13 @@ class Relation:
 
 @dataclass(frozen=True)
 class KeyField:
-    column: str
+    column: str  # one column, or several that share a purpose: "sync_status / last_synced_at"
     purpose: str
     generated: bool = False  # detected from the column's name, not written by a writer
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in re.split(r"[/,]", self.column) if part.strip())
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,7 @@ def validate(metadata: Metadata, catalog: Catalog) -> list[str]:
         detail = catalog.tables.get(key)
         checks: list[tuple[str, Iterable[str], set[str] | None]] = [
             ("column", table.columns, known_columns),
-            ("key field", (k.column for k in table.key_fields), known_columns),
+            ("key field", (c for k in table.key_fields for c in k.columns), known_columns),
             ("index", table.indexes, {i.name for i in detail.indexes} if detail else None),
             (
                 "constraint",
@@ -453,7 +457,7 @@ DETECTED_KEY_FIELDS: tuple[tuple[str, str], ...] = (
 
 def detected_key_fields(columns: Iterable[str], written: Iterable[KeyField] = ()) -> tuple[KeyField, ...]:
     """Key fields by the plan's naming rules, after those a writer wrote (which win)."""
-    have = {k.column for k in written}
+    have = {c for k in written for c in k.columns}
     found = list(written)
     for column in columns:
         if column in have:

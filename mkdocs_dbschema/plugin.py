@@ -7,6 +7,7 @@ import glob
 import os
 import signal
 from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+from sqlalchemy.engine import URL
 
 from . import directives, document, metadata
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
@@ -61,6 +63,14 @@ class Survey:
     wants_overview: bool  # << tables >>, << summary >>, << erd >> or << coverage >>
 
 
+@dataclass(frozen=True)
+class LastRead:
+    """`mkdocs serve`: the site read of the last build and what it answered."""
+
+    request: tuple[object, ...]  # DbSchemaPlugin._request
+    collection: Collection  # as read, before metadata, with its fingerprint
+
+
 class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def __init__(self) -> None:
         self.embedded = EmbeddedServer()
@@ -81,11 +91,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.metadata = metadata.Metadata()
         self.metadata_files: list[Path] = []
         self.table_metadata: dict[str, metadata.TableMetadata] = {}  # by table key
+        self.command: str = "build"
+        self.last_read: LastRead | None = None  # `mkdocs serve` only: see _read
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        self.last_read = None
         _stop_cleanly_on_termination()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -205,12 +218,22 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         except EmbeddedError as error:
             raise PluginError(f"dbschema: {error}") from None
         if loaded:
+            # A fresh server may hand out the same OIDs and transaction IDs: no fingerprint
+            # tells its catalog from the last one's.
+            self.last_read = None
             log.info("embedded PostgreSQL loaded %s", ", ".join(str(f) for f in files))
         return uri
 
     def _read(
-        self, refs: Mapping[TableRef, SampleRequest], patterns: Mapping[str, Sequence[str]]
+        self,
+        refs: Mapping[TableRef, SampleRequest],
+        patterns: Mapping[str, Sequence[str]],
+        *,
+        site: bool = False,
     ) -> Collection:
+        """Read what `refs` and `patterns` need. `site`: the read of every page's requests
+        (on_files); under `mkdocs serve` it is kept, and the next rebuild asking the same
+        runs only the schema fingerprint while that matches (catalog/fingerprint.py)."""
         if self.snapshot is not None:
             collection = self.snapshot.collection(refs, patterns)
             if self.url != self.config.snapshot:
@@ -226,6 +249,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 lock_timeout=self.config.lock_timeout,
                 search_path=self.config.search_path,
             )
+            serving = site and self.command == "serve"
+            request = self._request(url, settings, refs, patterns) if serving else None
+            last = self.last_read if request is not None else None
             collection = collect(
                 url,
                 settings,
@@ -235,9 +261,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 max_value_length=self.config.max_value_length,
                 plan_functions=self.config.plan_functions,
                 overview_schemas=self.overview_schemas,
+                fingerprint=serving,
+                reuse=last.collection if last is not None and last.request == request else None,
             )
         except DatabaseError as error:
             raise PluginError(f"dbschema: {error}") from None
+        if site:
+            self.last_read = LastRead(request, collection) if request is not None else None
+            if last is not None and collection is last.collection:
+                log.info("database schema unchanged (fingerprint): cards from the last read")
         for warning in collection.warnings:
             log.warning("%s", warning)
         if self.url != display_url(url):
@@ -245,6 +277,25 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             source = "" if self.dsn else "embedded "
             log.info("documenting %s%s (PostgreSQL %s)", source, self.url, collection.catalog.server_version)
         return collection
+
+    def _request(
+        self,
+        url: URL,
+        settings: SessionSettings,
+        refs: Mapping[TableRef, SampleRequest],
+        patterns: Mapping[str, Sequence[str]],
+    ) -> tuple[object, ...]:
+        """Everything a site read depends on besides the database: equal requests on an
+        unchanged database read the same. The plugin's whole configuration is part of it
+        (redaction rules, value lengths, plan functions...): an edited mkdocs.yml reads anew."""
+        return (
+            url.render_as_string(hide_password=False),
+            settings,
+            dict(refs),
+            {query: tuple(functions) for query, functions in patterns.items()},
+            None if self.overview_schemas is None else tuple(self.overview_schemas),
+            deepcopy(dict(self.config)),
+        )
 
     def _survey(self, markdown: str) -> Survey:
         """What a page asks for, from one scan of it."""
@@ -298,7 +349,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # Always: cards link inheritance and the relations a view reads through it.
         self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
-        self.collection = self._read(refs, patterns) if wanted else None
+        # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
+        self.collection = self._read(refs, patterns, site=True) if wanted else None
         self._apply_metadata()
         self._analyse()
         self._place_cards(cards)

@@ -147,6 +147,12 @@ def _cell_text(cell: Cell) -> Markup:
     return text
 
 
+def _writer_markdown(value: Any) -> Markup:
+    """Metadata text as the writer wrote it: inline Markdown; line breaks become spaces so
+    that it stays inside its list item."""
+    return Markup(" ".join(str(value).split()))
+
+
 def _join(items: Any, separator: str = "") -> Markup:
     return markdown.text(separator).join(markdown.text(item) for item in items)
 
@@ -206,6 +212,8 @@ class CardRenderer:
             type_sql=sql.type_sql,
             sample_sql=sql.sample_sql,
             refusal=refusal,
+            # Writers' metadata is theirs, like the page around it: Markdown, not escaped.
+            md=_writer_markdown,
         )
         self.env.globals.update(
             heading=self._heading,

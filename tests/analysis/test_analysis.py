@@ -173,7 +173,9 @@ def test_advisor_options(advisors_url: str) -> None:
     catalog = read(advisors_url, "no_pk", "no_comments")
     quiet = advise(
         catalog,
-        AdvisorOptions(exposed_schemas=("public",), disabled=frozenset({"no_primary_key"}), excluded=("no_comm*",)),
+        AdvisorOptions(
+            exposed_schemas=("public",), disabled=frozenset({"no_primary_key"}), excluded=("no_comm*",)
+        ),
     )
     assert "public.no_comments" not in quiet
     assert {f.advisor for f in quiet["public.no_pk"]} == {"rls_disabled_in_exposed_schema", "missing_comment"}

@@ -211,7 +211,7 @@ def test_rules_and_a_table_without_columns(objects: tuple[Catalog, str]) -> None
     )
     assert rule.definition.startswith("CREATE RULE log_codes AS\n    ON INSERT TO codes DO")
     card = _card(catalog, "public.codes")
-    assert "### Rules · codes" in card and "-- Purpose: Audit trail\nCREATE RULE log_codes" in card
+    assert "-- Purpose: Audit trail\nCREATE RULE log_codes" in card
     assert catalog.tables["public.plain_codes"].rules == ()  # a view's _RETURN rule is its definition
     empty = _card(catalog, "public.nothing")
     assert "No columns." in empty and "| Column |" not in empty
@@ -312,4 +312,38 @@ def test_the_card_obeys_the_advisors(objects: tuple[Catalog, str]) -> None:
     assert "No primary key" in _card(catalog, table.key, findings=everything)
     quiet = [f for f in everything if f.advisor != "no_primary_key"]
     card = _card(catalog, table.key, findings=quiet)
-    assert "No primary key" not in card and "### Primary Key · codes&#95;log\n\nNone." in card
+    assert "No primary key" not in card and "Primary Key" in card
+
+
+def test_function_bodies_only_on_request_and_redacted(make_db) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE jobs (id int PRIMARY KEY);"
+        "CREATE FUNCTION ping() RETURNS trigger LANGUAGE plpgsql SET search_path = '' SET statement_timeout = '5s'"
+        " AS $$ BEGIN PERFORM 'postgresql://app:s3cretpass@db.example.com/x'; RETURN NEW; END $$;"
+        "CREATE TRIGGER jobs_ping AFTER INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION ping();"
+    )
+    catalog = read(url, "jobs")
+    plain = _card(catalog, "public.jobs")
+    assert "s3cretpass" not in plain and "BEGIN PERFORM" not in plain
+    table = catalog.tables["public.jobs"]
+    card = CardRenderer(RenderOptions(function_bodies=True)).table_card(table, catalog, None)
+    lines = [line.strip() for line in card.splitlines()]
+    start = lines.index("FUNCTION ping()")
+    assert lines[start : start + 6] == [
+        "FUNCTION ping()",
+        "RETURNS trigger",
+        "LANGUAGE plpgsql VOLATILE",
+        "SET search_path = ''",
+        "SET statement_timeout = '5s'",
+        "AS $$",
+    ]
+    assert "postgresql://app:***@db.example.com/x" in card and "s3cretpass" not in card
+
+
+def test_a_listing_of_a_schemas_functions(objects: tuple[Catalog, str]) -> None:
+    catalog, _ = objects
+    listing = CardRenderer(RenderOptions()).functions(catalog, "public")
+    assert listing.count("\n| <code>") == 4  # check_code, label_of, stamp, unused_proc
+    assert "| procedure | sql | VOLATILE | invoker |" in listing
+    assert "trigger of <code>public.codes</code>" in listing.replace("&#46;", ".").replace("&#95;", "_")
+    assert CardRenderer(RenderOptions()).functions(catalog, "nowhere") == "No functions.\n"

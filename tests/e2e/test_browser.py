@@ -129,7 +129,7 @@ def test_a_card_renders_and_its_foreign_key_link_lands_on_the_referenced_card(
     visit = Visit(browser, f"{served}/reference/motopress/")
     card = visit.page.locator("h2#public-motopress_accommodations")
     assert card.is_visible()
-    references = visit.page.locator("p", has_text="References:").first
+    references = visit.page.locator("p", has_text="Outgoing (Dependencies)").first
     references.get_by_role("link", name="tenant_registry").click()
     visit.page.wait_for_load_state()
     assert visit.page.url.endswith("/reference/core/#public-tenant_registry")
