@@ -220,6 +220,9 @@ def merge(first: Collection, second: Collection) -> Collection:
         resolved={**a.resolved, **b.resolved},
         hints={**a.hints, **b.hints},
         overview={**a.overview, **b.overview},
+        functions={**a.functions, **b.functions},
+        extensions=b.extensions or a.extensions,
+        api_schemas=b.api_schemas or a.api_schemas,
     )
     return Collection(
         catalog,

@@ -23,6 +23,21 @@ class Whole(c.Type[int]):
         return number
 
 
+class AutoOrList(base.BaseConfigOption[Any]):
+    """`auto`, or a list of names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = "auto"
+
+    def run_validation(self, value: Any) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise base.ValidationError(f"expected auto or a list of schema names, got {value!r}")
+
+
 class RedactionConfig(base.Config):
     # Turning this off publishes sample values as stored; every build then warns.
     enabled = c.Type(bool, default=True)
@@ -35,7 +50,8 @@ class RedactionConfig(base.Config):
 
 class AdvisorsConfig(base.Config):
     # Schemas reachable through an API (PostgREST/Supabase): tables there need RLS.
-    exposed_schemas = c.ListOfItems(c.Type(str), default=["public"])
+    # `auto`: the schemas the API roles that exist (anon, authenticated) may use.
+    exposed_schemas = AutoOrList()
     # Server-side roles trusted with every row (Supabase's service_role): their
     # always-true policies are by design.
     trusted_roles = c.ListOfItems(c.Type(str), default=["service_role"])
@@ -88,6 +104,8 @@ class DbSchemaConfig(base.Config):
     # Writer metadata: YAML files or globs (a `.tbls.yml` is read in tbls' format), relative
     # to mkdocs.yml; see docs/plugin/metadata.md.
     metadata = c.ListOfItems(c.Type(str), default=[])
+    # Show the source of the functions a card lists (redacted for unambiguous secrets).
+    function_bodies = c.Type(bool, default=False)
     # Functions (globs over schema.name) that planning a query pattern may run. Planning
     # evaluates STABLE and IMMUTABLE functions on constants; any other function that is
     # not built in keeps its pattern unplanned, with a warning, unless listed here.

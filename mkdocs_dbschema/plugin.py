@@ -113,6 +113,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 extensions=extensions,
                 redacted=self.config.redaction.enabled,
                 activity_stats=self.config.activity_stats,
+                function_bodies=self.config.function_bodies,
             ),
             templates,
         )
@@ -156,7 +157,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 "dbschema: no dsn and no DBSCHEMA_DSN, and embedded: false forbids the embedded server"
             )
         self.advisor_options = AdvisorOptions(
-            exposed_schemas=tuple(advisors.exposed_schemas),
+            exposed_schemas=advisors.exposed_schemas
+            if advisors.exposed_schemas == "auto"
+            else tuple(advisors.exposed_schemas),
             trusted_roles=tuple(advisors.trusted_roles),
             disabled=frozenset(advisors.disable),
             excluded=tuple(advisors.exclude),
@@ -307,7 +310,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         for item in found:
             if not isinstance(item, directives.Directive):
                 continue
-            if item.kind in document.KINDS:
+            if item.kind in document.KINDS or item.kind == "functions":
                 wants_overview = True
                 schemas.add(item.argument.removesuffix(".*"))
                 continue
@@ -453,6 +456,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return self.renderer.migration_order(self.catalog, self.levels, links)
         if isinstance(found, directives.Directive) and found.kind in document.KINDS:
             return self._document(found, page, where)
+        if isinstance(found, directives.Directive) and found.kind == "functions":
+            return self._functions(found, page, where)
         ref = _table_ref(found)
         if isinstance(ref, str):
             return self._problem(where, found.source, ref)
@@ -510,6 +515,20 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return
         for identifier in dict.fromkeys((table.display, table.key)):
             autorefs.register_anchor(page, identifier, document.anchor(table.key), primary=True)
+
+    def _functions(self, found: directives.Directive, page: Page, where: str) -> str:
+        assert self.renderer is not None and self.catalog is not None
+        read = sorted({f.schema for f in self.catalog.functions.values() if f.documented})
+        if found.argument not in read:
+            known = ", ".join(read) or "none"
+            return self._problem(
+                where, found.source, f"no functions read for schema {found.argument!r} (read: {known})"
+            )
+        unknown = sorted(set(found.options) - {"bodies"})
+        if unknown:
+            return self._problem(where, found.source, f"unknown option {unknown[0]!r} (known: bodies)")
+        bodies = found.options.get("bodies", "").lower() in ("yes", "true") or None
+        return self.renderer.functions(self.catalog, found.argument, self._links(page), bodies=bodies)
 
     def _document(self, found: directives.Directive, page: Page, where: str) -> str:
         assert self.renderer is not None and self.catalog is not None

@@ -140,3 +140,20 @@ def test_bad_arguments_are_located_warnings(
     (line,) = [x for x in result.log.splitlines() if "WARNING" in x]
     assert f"index.md:3: {directive}: " in line and message in line
     assert "admonition failure" in result.page()
+
+
+def test_functions_of_a_schema_and_its_bodies_on_request(sections_url: str, tmp_path: Path) -> None:
+    page = "<< table: bookings >>\n\n<< functions: public >>\n\n<< functions: public | bodies: yes >>\n\n<< functions: nope >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url})
+    assert result.returncode == 0, result.log
+    text = result.text()
+    assert text.count("touch()") >= 2 and "plpgsql" in text
+    assert text.count("RETURN NEW") == 1  # the body only where the directive asks for it
+    (warning,) = [x for x in result.log.splitlines() if "WARNING" in x]
+    assert "index.md:7: << functions: nope >>: no functions read for schema 'nope' (read: public)" in warning
+
+
+@pytest.mark.parametrize("value", ["everything", ["public", 3]])
+def test_exposed_schemas_is_auto_or_a_list(tmp_path: Path, value: object) -> None:
+    result = build(tmp_path, {"index.md": "# x\n"}, {"advisors": {"exposed_schemas": value}})
+    assert result.returncode != 0 and "expected auto or a list of schema names" in result.log
