@@ -45,6 +45,16 @@ from .snapshot import Snapshot, SnapshotError
 
 log = get_plugin_logger(__name__)
 
+# Markdown extensions the cards use, and what each gives them.
+EXTENSION_USES = {
+    "admonition": "warning and notice boxes",
+    "pymdownx.details": "folded definitions, samples and findings",
+    "pymdownx.superfences": "fenced SQL inside lists and boxes, and diagrams",
+    "attr_list": "stable card anchors, links between cards, short table-of-contents labels",
+    "md_in_html": "the card stylesheet's scope",
+    "tables": "column, index and sample tables",
+    "toc": "heading anchors",
+}
 STYLESHEET = "assets/dbschema/dbschema.css"
 MD_IN_HTML = "md_in_html"
 CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
@@ -84,6 +94,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.keys_by_display: dict[str, str] = {}
         self.overview_schemas: list[str] | None = None
         self.linking = False
+        self.mermaid = False
         self.autorefs: Any = None
         self.url: str | None = None
         self.dsn: str | None = None
@@ -104,6 +115,16 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         base = Path(config.config_file_path or ".").resolve().parent
         extensions = frozenset(e if isinstance(e, str) else str(e) for e in config.markdown_extensions)
+        if missing := [f"{name} ({use})" for name, use in EXTENSION_USES.items() if name not in extensions]:
+            log.warning(
+                "markdown_extensions: without %s the cards fall back to plainer Markdown "
+                "(see docs/plugin/install.md)",
+                ", ".join(missing),
+            )
+        self.mermaid = any(
+            fence.get("name") == "mermaid"
+            for fence in config.mdx_configs.get("pymdownx.superfences", {}).get("custom_fences", [])
+        )
         templates = [Path(self.config.templates)] if self.config.templates else []
         self.renderer = CardRenderer(
             RenderOptions(
@@ -532,6 +553,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def _document(self, found: directives.Directive, page: Page, where: str) -> str:
         assert self.renderer is not None and self.catalog is not None
+        if found.kind == "erd" and not self.mermaid:
+            log.warning(
+                "%s: %s: no mermaid custom fence in pymdownx.superfences: the diagram shows as "
+                "its source (see docs/plugin/directives.md#whole-schema-directives)",
+                where,
+                found.source,
+            )
         links = self._links(page)
         site = document.Site(
             summaries=self.catalog.overview,

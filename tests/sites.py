@@ -17,12 +17,23 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import ConfigurationError, MkDocsException
 
-EXTENSIONS = [
+EXTENSIONS: list[Any] = [
     "admonition",
     "pymdownx.details",
-    "pymdownx.superfences",
+    {
+        "pymdownx.superfences": {
+            "custom_fences": [
+                {
+                    "name": "mermaid",
+                    "class": "mermaid",
+                    "format": "!!python/name:pymdownx.superfences.fence_code_format",
+                }
+            ]
+        }
+    },
     "tables",
     "attr_list",
+    "md_in_html",
     "toc",
 ]
 
@@ -67,7 +78,9 @@ def build(
         "markdown_extensions": EXTENSIONS if extensions is None else extensions,
         **(extra_config or {}),
     }
-    config_text = yaml.safe_dump(config, allow_unicode=True)
+    # A Python tag, as mkdocs.yml writes it: safe_dump can only quote it.
+    fence = "!!python/name:pymdownx.superfences.fence_code_format"
+    config_text = yaml.safe_dump(config, allow_unicode=True).replace(f"'{fence}'", fence)
     (root / "mkdocs.yml").write_text(config_text, "utf-8")
     return build_config(root / "mkdocs.yml", strict=strict, env=env)
 
@@ -109,3 +122,6 @@ def build_config(config_file: Path, *, strict: bool = False, env: dict[str, str]
         logger.setLevel(saved_level)
         logger.propagate = saved_propagate
     return Build(returncode, stream.getvalue(), config_file.parent / "site")
+
+# The same extensions by name alone, for Python-Markdown called directly.
+EXTENSION_NAMES = [e if isinstance(e, str) else next(iter(e)) for e in EXTENSIONS]

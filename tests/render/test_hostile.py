@@ -14,7 +14,7 @@ from conftest import Server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
-from sites import EXTENSIONS, build
+from sites import EXTENSION_NAMES, build
 
 from mkdocs_dbschema.analysis.dependencies import Level
 from mkdocs_dbschema.analysis.redaction import Cell, Redactor, Sample, redact_sample
@@ -237,7 +237,7 @@ def test_any_text_renders_as_text(text: str) -> None:
     card = CardRenderer(RenderOptions(groups={text: ["*"]}, group_label=text)).table_card(
         table, catalog, Level(level=1, cycle=("public.t", text)), sample
     )
-    rendered = markdown.Markdown(extensions=EXTENSIONS).convert(card)
+    rendered = markdown.Markdown(extensions=EXTENSION_NAMES).convert(card)
     parsed = parse(rendered)
     assert {tag for tag, _ in parsed.tags} <= ALLOWED
     seen = "".join("".join(parsed.text).split())
@@ -312,7 +312,7 @@ def test_any_text_from_a_real_database_renders_as_text(scratch_url: str, text: s
     assert raw.rows == ((text,),)
     sample = redact_sample(raw, catalog.tables[key], 5, Redactor(), 80)
     card = CardRenderer(RenderOptions()).table_card(catalog.tables[key], catalog, None, sample)
-    parsed = parse(markdown.Markdown(extensions=EXTENSIONS).convert(card))
+    parsed = parse(markdown.Markdown(extensions=EXTENSION_NAMES).convert(card))
     assert {tag for tag, _ in parsed.tags} <= ALLOWED
     seen = "".join("".join(parsed.text).split())
     expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())
