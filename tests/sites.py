@@ -123,5 +123,6 @@ def build_config(config_file: Path, *, strict: bool = False, env: dict[str, str]
         logger.propagate = saved_propagate
     return Build(returncode, stream.getvalue(), config_file.parent / "site")
 
+
 # The same extensions by name alone, for Python-Markdown called directly.
 EXTENSION_NAMES = [e if isinstance(e, str) else next(iter(e)) for e in EXTENSIONS]
