@@ -200,3 +200,38 @@ def _represent_tagged(dumper: yaml.SafeDumper, data: _Tagged) -> yaml.Node:
 _Loader.add_multi_constructor("!", _keep_tag)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _keep_tag)
 _Dumper.add_representer(_Tagged, _represent_tagged)
+
+
+FIT_CHECK = """
+() => {
+  const problems = [];
+  const scrolls = (e, card) => {
+    for (let a = e.parentElement; a && a !== card; a = a.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  };
+  for (const card of document.querySelectorAll("div.dbschema-card")) {
+    const limit = card.getBoundingClientRect().right + 1;
+    for (const e of card.querySelectorAll("p, ul, ol, table, pre, div.admonition, details, h2, h3, h4")) {
+      if (e.getBoundingClientRect().right > limit && !scrolls(e, card)) {
+        problems.push(`${card.querySelector("h2").id}: <${e.tagName}> ${e.textContent.slice(0, 40)}`);
+      }
+    }
+    for (const code of card.querySelectorAll("td code")) {
+      if (!/\\s/.test(code.textContent.trim()) && code.getClientRects().length > 1) {
+        problems.push(`${card.querySelector("h2").id}: ${code.textContent} is broken across lines`);
+      }
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.mark.parametrize("page", ["reference/motopress/", "reference/whatsapp/", "reference/core/"])
+def test_cards_fit_the_column_and_never_break_an_identifier(browser: Any, served: str, page: str) -> None:
+    visit = Visit(browser, f"{served}/{page}")
+    visit.page.wait_for_load_state("networkidle")
+    assert visit.page.locator("div.dbschema-card").count() >= 4
+    assert visit.page.evaluate(FIT_CHECK) == []
