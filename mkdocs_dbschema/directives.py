@@ -18,7 +18,17 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-KINDS = ("table", "tables", "summary", "erd", "coverage", "functions", "migration-order", "advisors")
+KINDS = (
+    "table",
+    "tables",
+    "summary",
+    "erd",
+    "coverage",
+    "functions",
+    "extensions",
+    "migration-order",
+    "advisors",
+)
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)<<(?P<body>.*)>>[ \t]*$")
 _KIND = re.compile(r"\s*(?P<kind>[A-Za-z][\w-]*)\s*(?:(?P<sep>[:|])(?P<rest>.*))?$", re.S)

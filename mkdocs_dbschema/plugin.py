@@ -57,7 +57,7 @@ EXTENSION_USES = {
 }
 STYLESHEET = "assets/dbschema/dbschema.css"
 MD_IN_HTML = "md_in_html"
-CATALOG_WIDE = ("migration-order", "advisors")  # directives about every documented table
+CATALOG_WIDE = ("migration-order", "advisors", "extensions")  # directives about every documented table
 
 
 @dataclass(frozen=True)
@@ -472,6 +472,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             if found.argument or found.options:
                 return self._problem(where, found.source, f"{found.kind} takes no argument")
             links = self._links(page)
+            if found.kind == "extensions":
+                return self.renderer.extensions(self.catalog)
             if found.kind == "advisors":
                 return self.renderer.advisors([f for fs in self.findings.values() for f in fs], links)
             return self.renderer.migration_order(self.catalog, self.levels, links)

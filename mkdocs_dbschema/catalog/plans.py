@@ -55,6 +55,16 @@ class QueryPlan:
     refused: tuple[Untrusted, ...] = ()
 
     @property
+    def collapsed(self) -> bool:
+        """The planner proved the query returns nothing (`One-Time Filter: false`): under
+        row level security, the documenting role's policies admit no row."""
+        return (
+            bool(self.nodes)
+            and self.nodes[0].node_type == "Result"
+            and any("one-time filter: false" in n.condition for n in self.nodes)
+        )
+
+    @property
     def indexes(self) -> list[str]:
         return sorted({n.index for n in self.nodes if n.index})
 
@@ -99,6 +109,7 @@ CONDITIONS = (
     ("Merge Cond", "merge"),
     ("Join Filter", "join filter"),
     ("Filter", "filter"),
+    ("One-Time Filter", "one-time filter"),
 )
 
 

@@ -401,6 +401,9 @@ class CardRenderer:
         except Exception as error:
             raise self._problem("macros.md.j2", error) or error from error
 
+    def extensions(self, catalog: Catalog) -> str:
+        return self._render("extensions.md.j2", extensions=sorted(catalog.extensions, key=lambda x: x.name))
+
     def plan(self, plan: QueryPlan) -> str:
         return self._render("plan.md.j2", plan=plan)
 

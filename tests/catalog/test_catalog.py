@@ -466,6 +466,7 @@ def test_template_files_that_override_nothing_are_listed(catalog: Catalog, tmp_p
         "card.md.j2",
         "coverage.md.j2",
         "erd.md.j2",
+        "extensions.md.j2",
         "macros.md.j2",
         "migration_order.md.j2",
         "notice.md.j2",
