@@ -230,7 +230,7 @@ def _table(text: str) -> tuple[Table, Catalog, Sample]:
     return table, catalog, sample
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_any_text_renders_as_text(text: str) -> None:
     table, catalog, sample = _table(text)
