@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .analysis.redaction import Sample
-from .catalog.model import Catalog
+from .catalog.model import Catalog, build
 from .catalog.names import TableRef
 from .catalog.plans import QueryPlan
 from .collect import Collection
@@ -31,36 +29,6 @@ from .collect import Collection
 FORMAT = "mkdocs-dbschema snapshot"
 VERSION = 1  # the format this code writes
 READS = (1,)  # the formats it reads
-
-# Fields that move with use, by dataclass: kept in the `stats` tree.
-STATS_FIELDS: dict[str, frozenset[str]] = {
-    "Catalog": frozenset({"stats_since"}),
-    "Table": frozenset(
-        {
-            "row_estimate",
-            "total_bytes",
-            "table_bytes",
-            "index_bytes",
-            "seq_scan",
-            "idx_scan",
-            "inserts",
-            "updates",
-            "deletes",
-            "live_tuples",
-            "dead_tuples",
-            "last_vacuum",
-            "last_analyze",
-            "heap_hits",
-            "heap_reads",
-            "index_hits",
-            "index_reads",
-        }
-    ),
-    "Index": frozenset({"size_bytes", "scans"}),
-    "Partition": frozenset({"row_estimate", "total_bytes"}),
-    "TableSummary": frozenset({"row_estimate", "total_bytes"}),
-}
-
 
 # Counters that move whenever the database is read or written (sample reads included):
 # dropped unless asked for, so a snapshot of an unchanged database repeats byte for byte.
@@ -81,6 +49,16 @@ ACTIVITY_FIELDS = frozenset(
         "index_reads",
     }
 )
+
+
+# Fields that move with use, by dataclass: kept in the `stats` tree.
+STATS_FIELDS: dict[str, frozenset[str]] = {
+    "Catalog": frozenset({"stats_since"}),
+    "Table": frozenset({"row_estimate", "total_bytes", "table_bytes", "index_bytes"}) | ACTIVITY_FIELDS,
+    "Index": frozenset({"size_bytes", "scans"}),
+    "Partition": frozenset({"row_estimate", "total_bytes"}),
+    "TableSummary": frozenset({"row_estimate", "total_bytes"}),
+}
 
 
 def _nothing(names: Iterable[str]) -> dict[str, Any]:
@@ -299,37 +277,3 @@ def merge_stats(structure: Any, stats: Any) -> Any:
     if isinstance(structure, list) and isinstance(stats, list):
         return [merge_stats(s, stats[i]) if i < len(stats) else s for i, s in enumerate(structure)]
     return stats if stats is not None else structure
-
-
-# -- building model objects, tolerant of fields added or dropped since ---------
-
-T = TypeVar("T")
-
-
-def build(cls: type[T], data: Mapping[str, Any]) -> T:
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise KeyError(f"{cls.__name__}.{f.name}")
-    return cls(**kwargs)
-
-
-def _convert(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if value is None:
-        return None
-    if origin in (typing.Union, types.UnionType):
-        return _convert(next(a for a in args if a is not type(None)), value)
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
-    if origin is dict:
-        return {k: _convert(args[1], v) for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
-        return build(hint, value)  # type: ignore[arg-type]
-    return value

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -309,7 +310,7 @@ class Catalog:
 
     @classmethod
     def from_json(cls, text: str) -> Catalog:
-        return _build(cls, json.loads(text))
+        return build(cls, json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -357,9 +358,16 @@ class TableSummary:
 T = TypeVar("T")
 
 
-def _build(cls: type[T], data: dict[str, Any]) -> T:
+def build(cls: type[T], data: Mapping[str, Any]) -> T:
+    """A model object from plain data (its JSON form). A field the data lacks takes its
+    default, so a file written before a field was added still loads."""
     hints = typing.get_type_hints(cls)
-    kwargs = {f.name: _convert(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise KeyError(f"{cls.__name__}.{f.name}")
     return cls(**kwargs)
 
 
@@ -371,9 +379,11 @@ def _convert(hint: Any, value: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         return _convert(next(a for a in args if a is not type(None)), value)
     if origin is tuple:
-        return tuple(_convert(args[0], v) for v in value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
     if origin is dict:
         return {k: _convert(args[1], v) for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value)  # type: ignore[arg-type]
+        return build(hint, value)  # type: ignore[arg-type]
     return value

@@ -189,6 +189,9 @@ class CardRenderer:
             # Output is Markdown: finalize escapes for Markdown and marks the result
             # safe, so autoescape only keeps macro and filter Markup from being escaped twice.
             autoescape=True,
+            # Templates do not change during a build (serve makes a new renderer per build):
+            # no file check each time a card imports its macros.
+            auto_reload=False,
         )
         self.env.filters.update(
             # Built-ins that would HTML-escape (not Markdown-escape) their input.
