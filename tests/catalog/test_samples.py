@@ -504,3 +504,29 @@ def test_sample_reads_give_their_locks_back_in_chunks(make_db) -> None:  # type:
             assert conn.exec_driver_sql(held).scalar() == 0  # every chunk gave its locks back
     finally:
         engine.dispose()
+
+
+def test_slow_views_share_one_budget_and_system_relations_need_asking(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE TABLE fast (id int PRIMARY KEY); INSERT INTO fast VALUES (1);"
+        + "".join(f"CREATE VIEW slow{i} AS SELECT {i} AS n FROM pg_sleep(30);" for i in range(3))
+    )
+    page = "<< table: fast >>\n\n" + "".join(f"<< table: slow{i} >>\n\n" for i in range(3))
+    page += "<< table: pg_stat_activity >>\n\n<< table: pg_am | samples: 2 >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": url, "statement_timeout": 1000})
+    assert result.returncode == 0, result.log
+    # One statement_timeout for all of them: the first slow view spends it, the last finds it gone.
+    assert (
+        "sample rows of slow0: rows could not be read: canceling statement due to statement timeout"
+        in result.log
+    )
+    assert (
+        "sample rows of slow2: not read: slower relations used the whole sample-read budget (1 s"
+        in result.log
+    )
+    text = result.text()
+    assert "SELECT * FROM fast ORDER BY id LIMIT 5;" in text  # the table's rows came in the batch
+    cards = text.split("Purpose:")
+    activity, access_methods = cards[-2], cards[-1]
+    assert "Sample Data" not in activity  # other sessions' queries: only when a directive asks
+    assert "Sample Data: 2 rows" in access_methods and "heap" in access_methods
