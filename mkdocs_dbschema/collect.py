@@ -85,7 +85,8 @@ def _first_cause(error: BaseException) -> BaseException:
     first: BaseException = error
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, psycopg.Error):
+        # Only a connection's own error: a data error before it may quote row data.
+        if isinstance(seen, psycopg.OperationalError):
             first = seen
         seen = getattr(seen, "orig", None) or seen.__context__
     return first

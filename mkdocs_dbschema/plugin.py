@@ -430,8 +430,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             if known is None or str(ref) not in known.catalog.resolved
         }
         # A page of malformed directives only needs no database to say so.
-        needs_catalog = bool(requests or survey.patterns or survey.wants_graph)
+        needs_catalog = bool(requests or survey.patterns or survey.wants_graph or survey.wants_overview)
         if needs_catalog and (missing or unplanned or known is None):
+            if survey.schemas - set(self.overview_schemas or ()):
+                self.overview_schemas = sorted({*(self.overview_schemas or ()), *survey.schemas})
             extra = self._read(missing, unplanned)
             self.collection = extra if known is None else merge(known, extra)
             self._apply_metadata()

@@ -351,14 +351,23 @@ def card_spans(run: str, glued: bool = False) -> Iterator[tuple[int, int]]:
             first = last + 1
 
 
-def mask_card_run(match: re.Match[str]) -> str:
-    """A match of the card number rule with every card number in it as bullets."""
+def mask_card_run(match: re.Match[str], issuers: str = "0123456789") -> str:
+    """A match of the card number rule with every card number in it (opening with one of
+    `issuers`) as bullets."""
     run, after = match.group(), match.string[match.end() : match.end() + 2]
     glued = bool(re.match(r"\w|\.\d", after))
     masked = list(run)
     for start, end in card_spans(run, glued):
-        masked[start:end] = mask_phone(run[start:end])
+        if run[start] in issuers:
+            masked[start:end] = mask_phone(run[start:end])
     return "".join(masked)
+
+
+def mask_issued_card_run(match: re.Match[str]) -> str:
+    """Schema text holds timestamps in milliseconds and microseconds that pass the Luhn
+    check (a partition bound of 1738368000000): there, only numbers opening like the
+    major card networks' (2 to 6) are cards."""
+    return mask_card_run(match, "23456")
 
 
 def mask_card(value: str) -> str:
@@ -835,7 +844,7 @@ _UNAMBIGUOUS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
         lambda m: m["head"] + REDACTED,
     ),
-    (_CARD_RUN, mask_card_run),
+    (_CARD_RUN, mask_issued_card_run),
 ]
 
 
@@ -868,6 +877,10 @@ SCHEMA_TEXT_FIELDS = frozenset(
         "default",
         "checks",
         "generated",
+        "body",
+        "settings",
+        "foreign_options",
+        "options",
     }
 )
 

@@ -56,13 +56,11 @@ class QueryPlan:
 
     @property
     def collapsed(self) -> bool:
-        """The planner proved the query returns nothing (`One-Time Filter: false`): under
-        row level security, the documenting role's policies admit no row."""
-        return (
-            bool(self.nodes)
-            and self.nodes[0].node_type == "Result"
-            and any("one-time filter: false" in n.condition for n in self.nodes)
-        )
+        """The planner proved the query returns nothing: a step filtered by a constant
+        `false` (PostgreSQL 18: `One-Time Filter: false`; 15: `Filter: false` or
+        `Filter: (false AND ...)`), which row level security adds when the documenting
+        role's policies admit no row."""
+        return any(_CONSTANT_FALSE.match(part) for node in self.nodes for part in node.condition.split(" · "))
 
     @property
     def indexes(self) -> list[str]:
@@ -199,6 +197,9 @@ def untrusted_calls(conn: sa.Connection, queries: Sequence[str]) -> dict[str, li
         kinds = {"function": named.functions, "operator": named.operators, "relation": named.relations}
         found[query] = [Untrusted(row.name, row.via, row.word) for row in rows if row.word in kinds[row.via]]
     return found
+
+
+_CONSTANT_FALSE = re.compile(r"(?:one-time )?filter: (?:false$|\(false AND )")
 
 
 class _PlanFailed(Exception):

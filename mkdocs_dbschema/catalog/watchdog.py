@@ -9,6 +9,7 @@ in libpq returns at once with a lost connection, which the caller reports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -25,7 +26,9 @@ _KEY = "dbschema_watchdog"
 
 class Watchdog:
     def __init__(self, fileno: int, limit: float) -> None:
-        self.fileno = fileno
+        # A socket of our own on the same connection: shutting it down wakes libpq's read,
+        # and its descriptor can never be reused for something else while we hold it.
+        self._socket = socket.socket(fileno=os.dup(fileno))
         self.limit = limit
         self.fired = False
         self._deadline = time.monotonic() + limit
@@ -40,10 +43,10 @@ class Watchdog:
             self._deadline = time.monotonic() + self.limit
 
     def stop(self) -> None:
-        """Called before the connection closes: once it returns, the descriptor (whose
-        number the system may reuse) is never touched again."""
         with self._lock:
-            self._stopped.set()
+            if not self._stopped.is_set():
+                self._stopped.set()
+                self._socket.close()
 
     def _watch(self) -> None:
         while not self._stopped.wait(1.0 if self.limit > 1 else self.limit / 2):
@@ -51,13 +54,10 @@ class Watchdog:
                 if self._stopped.is_set() or time.monotonic() < self._deadline:
                     continue
                 self.fired = True
-                try:
-                    # shutdown() on a duplicate acts on the shared socket; closing only
-                    # the duplicate leaves libpq's descriptor valid.
-                    with socket.socket(fileno=os.dup(self.fileno)) as sock:
-                        sock.shutdown(socket.SHUT_RDWR)
-                except OSError:  # not a socket any more: nothing to wake
-                    pass
+                with contextlib.suppress(OSError):  # the connection is gone: nothing to wake
+                    self._socket.shutdown(socket.SHUT_RDWR)
+                self._stopped.set()
+                self._socket.close()
                 return
 
 
@@ -65,7 +65,8 @@ def guard(engine: Engine, limit: float) -> None:
     """Watch every connection `engine` opens from its first statement on (the dialect's
     own start-up queries included), kicked before each statement SQLAlchemy sends."""
 
-    @event.listens_for(engine, "connect")
+    # First of the connect listeners: the dialect's own start-up queries run after it.
+    @event.listens_for(engine, "connect", insert=True)
     def start(dbapi_connection: Any, record: Any) -> None:
         assert isinstance(dbapi_connection, psycopg.Connection)
         record.info[_KEY] = Watchdog(dbapi_connection.pgconn.socket, limit)

@@ -124,6 +124,16 @@ def test_a_server_that_stops_answering_ends_the_build(
     assert f"dbschema: the server stopped answering while {what}: no reply within 3 s" in line
 
 
+def test_a_server_that_freezes_right_after_the_login_ends_the_build(freezing_proxy, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proxy = freezing_proxy(b"pg_catalog.version()")  # SQLAlchemy's first question of a new connection
+    options = {"dsn": proxy.url(), "statement_timeout": 1000, "connect_timeout": 2}
+    result = build(tmp_path, {"index.md": PAGE}, options)
+    assert proxy.frozen.is_set()
+    assert result.returncode != 0 and "Traceback" not in result.log
+    (line,) = [x for x in result.log.splitlines() if "dbschema:" in x]
+    assert "cannot connect to PostgreSQL" in line
+
+
 @pytest.mark.parametrize(
     ("sql", "page", "what"),
     [
