@@ -87,6 +87,19 @@ class Server:
         self.psql(self.admin_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked embedded_only run once: their behaviour is the plugin's, whatever the
+    server (the catalog SQL they rest on is tested on every server)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_other = callspec is not None and callspec.params.get("server") == "external"
+        (dropped if on_other and item.get_closest_marker("embedded_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=SERVERS)
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     if request.param == "external":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from clirun import load, run, site
+
+pytestmark = pytest.mark.embedded_only
 
 SCHEMA = """
 CREATE TABLE tenants (id int PRIMARY KEY);

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from clirun import run
 from conftest import Server
+
+pytestmark = pytest.mark.embedded_only
 
 BEFORE = """
 CREATE TABLE tenants (id int PRIMARY KEY, slug text NOT NULL);

@@ -12,6 +12,8 @@ from sites import build
 
 from mkdocs_dbschema.snapshot import VERSION, Snapshot, SnapshotError
 
+pytestmark = pytest.mark.embedded_only
+
 PAGE = """# Tables
 
 << table: bookings >>

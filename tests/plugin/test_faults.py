@@ -12,8 +12,9 @@ from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server
 from sites import build
+
+pytestmark = pytest.mark.embedded_only
 
 
 class FreezingProxy:
@@ -83,10 +84,7 @@ class FreezingProxy:
 
 
 @pytest.fixture
-def freezing_proxy(sections_url: str, server: Server) -> Iterator[type[FreezingProxy]]:
-    if server.name != "embedded":
-        # The deadline is the client's: which server stops answering makes no difference.
-        pytest.skip("the client-side deadline is tested once, on the embedded server")
+def freezing_proxy(sections_url: str) -> Iterator[type[FreezingProxy]]:
     proxies: list[FreezingProxy] = []
 
     def make(trigger: bytes) -> FreezingProxy:

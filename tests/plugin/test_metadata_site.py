@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from sites import build
 
+pytestmark = pytest.mark.embedded_only
+
 METADATA = """\
 tables:
   bookings:

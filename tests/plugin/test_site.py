@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from sites import Build, build
 
+pytestmark = pytest.mark.embedded_only
+
 OVERVIEW = """# Overview
 
 << tables: * >>

@@ -230,7 +230,7 @@ def _table(text: str) -> tuple[Table, Catalog, Sample]:
     return table, catalog, sample
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_any_text_renders_as_text(text: str) -> None:
     table, catalog, sample = _table(text)
@@ -277,7 +277,7 @@ db_texts = st.text(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(db_texts)
 def test_any_text_from_a_real_database_renders_as_text(scratch_url: str, text: str) -> None:
     """The same property through PostgreSQL: the text as a table, column, index, policy
