@@ -91,6 +91,7 @@ class QueryPattern:
     indent: str
     # `-- explain | functions: app.tenant, auth.*`: what planning may run on this page.
     functions: tuple[str, ...] = ()
+    problem: str | None = None  # a marker option that is not understood
 
     @property
     def source(self) -> str:
@@ -235,13 +236,18 @@ def _query_pattern(opening: int, indent: str, info: str, body: list[str], prefix
         marker, _, option = text.strip().partition("|")
         if marker.strip().lower() != EXPLAIN_MARKER:
             return None
-        name, _, listed = option.partition(":")
-        named = listed.split(",") if name.strip().lower() == "functions" else []
+        name, colon, listed = option.partition(":")
+        named = listed.split(",") if name.strip().lower() == "functions" and colon else []
         functions = tuple(f.strip() for f in named if f.strip())
+        problem = None
+        if option.strip() and not functions:
+            problem = f"`{text.strip()}`: the marker takes `| functions: schema.name, ...` and nothing else"
         query = "\n".join(
             line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in body[offset + 1 :]
         )
-        return QueryPattern(query.strip("\n"), opening, opening + 1 + offset, prefix + indent, functions)
+        return QueryPattern(
+            query.strip("\n"), opening, opening + 1 + offset, prefix + indent, functions, problem
+        )
     return None
 
 

@@ -464,6 +464,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if isinstance(found, directives.QueryPattern):
             assert self.collection is not None
             plan = self.collection.plans[found.sql]
+            if found.problem:
+                log.warning("%s: %s", where, found.problem)
             if plan.refused:
                 log.warning("%s: query pattern not planned: %s", where, refusal(plan))
             elif plan.error:
@@ -552,7 +554,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         unknown = sorted(set(found.options) - {"bodies"})
         if unknown:
             return self._problem(where, found.source, f"unknown option {unknown[0]!r} (known: bodies)")
-        bodies = found.options.get("bodies", "").lower() in ("yes", "true") or None
+        answer = found.options.get("bodies", "").lower()
+        if answer not in ("", "yes", "true", "no", "false"):
+            return self._problem(where, found.source, f"bodies must be yes or no, not {answer!r}")
+        bodies = None if not answer else answer in ("yes", "true")  # unset: the config's choice
         return self.renderer.functions(self.catalog, found.argument, self._links(page), bodies=bodies)
 
     def _document(self, found: directives.Directive, page: Page, where: str) -> str:

@@ -34,3 +34,18 @@ def test_installed_extensions_are_listed(make_db, tmp_path: Path) -> None:  # ty
     assert result.returncode == 0, result.log
     text = result.text()
     assert "pg_trgm" in text and "plpgsql" in text
+
+
+def test_marker_and_bodies_options_that_are_not_understood_warn(sections_url: str, tmp_path: Path) -> None:
+    page = (
+        "```sql\n-- explain | function: public.touch\nSELECT 1;\n```\n\n"
+        "<< table: bookings >>\n\n<< functions: public | bodies: maybe >>\n"
+    )
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url})
+    assert result.returncode == 0, result.log
+    warnings = [x for x in result.log.splitlines() if "WARNING" in x]
+    assert any(
+        "index.md:1: `-- explain | function: public.touch`: the marker takes" in w for w in warnings
+    ), warnings
+    assert any("bodies must be yes or no, not 'maybe'" in w for w in warnings), warnings
+    assert "Est. rows" in result.text()  # the pattern is still planned
