@@ -18,8 +18,6 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from .analysis.advisors import AdvisorOptions, Finding, advise
-from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
 from .catalog.connection import (
     DatabaseError,
@@ -167,17 +165,6 @@ def schema_tables(
     wanted = set(schemas)
     overview = read_overview(conn, schemas=sorted(wanted))
     return {TableRef(s.schema, s.name): request for s in overview.values() if s.schema in wanted}
-
-
-@dataclass(frozen=True)
-class Analysis:
-    levels: dict[str, Level]  # by table key
-    findings: dict[str, list[Finding]]  # by table key
-
-
-def analyse(catalog: Catalog, options: AdvisorOptions) -> Analysis:
-    """What every front end derives from a catalog: dependency levels and advisor findings."""
-    return Analysis(dependency_levels(catalog.graph), advise(catalog, options))
 
 
 def _samples(

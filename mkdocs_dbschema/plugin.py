@@ -214,6 +214,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             if not _matching(base, pattern):
                 log.warning("metadata: %s matches no file", pattern)
         self.metadata, problems = metadata.load(self.metadata_files, base)
+        self.metadata_reported: set[str] = set()
         for problem in problems:
             log.warning("metadata: %s", problem)
 
@@ -224,7 +225,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if collection is None or not self.metadata.tables:
             return
         for problem in metadata.validate(self.metadata, collection.catalog):
-            log.warning("metadata: %s", problem)
+            if problem not in self.metadata_reported:  # a later read checks the same files again
+                self.metadata_reported.add(problem)
+                log.warning("metadata: %s", problem)
         applied = metadata.apply(self.metadata, collection.catalog)
         self.collection = dataclasses.replace(collection, catalog=applied.catalog)
         self.table_metadata = applied.tables
