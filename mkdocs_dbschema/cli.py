@@ -24,7 +24,8 @@ from .analysis.advisors import Finding
 from .analysis.redaction import Redactor
 from .catalog.connection import DatabaseError, SessionSettings, mask_secrets, parse_url
 from .catalog.names import TableNameError, parse_table_name
-from .collect import Collection, SampleRequest, collect
+from .catalog.planner import PlannerStats
+from .collect import Collection, SampleRequest, collect, read_planner
 from .diff import as_json, as_text, compare
 from .snapshot import Snapshot, SnapshotError
 from .sources import Source, SourceError
@@ -55,6 +56,12 @@ def _source_options(function: Any) -> Any:
             "--models",
             metavar="MODULE:ATTR",
             help="Create SQLAlchemy models (such as app.models:Base.metadata) in the embedded PostgreSQL.",
+        ),
+        click.option(
+            "--alembic",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="INI",
+            help="Run Alembic migrations (upgrade head) of this alembic.ini in the embedded PostgreSQL.",
         ),
         click.option("--search-path", help="search_path for unqualified names (default: the role's)."),
         click.option("--connect-timeout", type=click.IntRange(2, 600), default=5, show_default=True),
@@ -148,15 +155,21 @@ def _site(config_file: Path, source: Source | None, *, expand: bool) -> Iterator
         if plugin is not None:
             plugin.on_shutdown()
         if source is not None:
-            source.close()  # an embedded server started for --sql / --models
+            source.close()  # an embedded server started for --sql / --models / --alembic
 
 
 def _source(
-    dsn: str | None, sql_files: Sequence[str], models: str | None, base: Path | None = None
+    dsn: str | None,
+    sql_files: Sequence[str],
+    models: str | None,
+    alembic: Path | None = None,
+    base: Path | None = None,
 ) -> Source | None:
-    if not (dsn or sql_files or models):
+    if not (dsn or sql_files or models or alembic):
         return None
-    source = Source(dsn=dsn, sql_files=tuple(sql_files), models=models, base=base or Path.cwd())
+    source = Source(
+        dsn=dsn, sql_files=tuple(sql_files), models=models, alembic=alembic, base=base or Path.cwd()
+    )
     try:
         source.check()
     except SourceError as error:
@@ -219,12 +232,19 @@ def _read_live(
     help="Keep scan and write counters (they change as the database is used, so the file does too).",
 )
 @click.option(
+    "--planner-stats",
+    is_flag=True,
+    help="Also keep planner statistics and the schema's DDL (pg_dump), so a site built from the file "
+    "plans new query patterns as this database would (on the embedded PostgreSQL 18).",
+)
+@click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The JSON file."
 )
 def snapshot(
     dsn: str | None,
     sql_files: tuple[str, ...],
     models: str | None,
+    alembic: Path | None,
     search_path: str | None,
     connect_timeout: int,
     statement_timeout: int,
@@ -232,6 +252,7 @@ def snapshot(
     site: Path | None,
     samples: int,
     activity_stats: bool,
+    planner_stats: bool,
     output: Path,
 ) -> None:
     """Save a database's catalog as deterministic JSON, for offline builds and diffs.
@@ -242,7 +263,7 @@ def snapshot(
     """
     if site is not None and schemas:
         raise click.UsageError("give --site or --schema, not both")
-    source = _source(dsn, sql_files, models, site.parent if site else None)
+    source = _source(dsn, sql_files, models, alembic, site.parent if site else None)
     if site is not None:
         with _site(site, source, expand=False) as run:
             plugin = run.plugin
@@ -257,26 +278,45 @@ def snapshot(
                     "turn redaction on, or set samples: 0"
                 )
             names = [name for name in collection.catalog.resolved]
-            result = Snapshot.of(collection, (), names, activity=plugin.config.activity_stats)
+            planner = (
+                _read_planner(plugin.database_url(), plugin.settings(), collection, plugin.redactor)
+                if planner_stats
+                else None
+            )
+            result = Snapshot.of(
+                collection, (), names, activity=plugin.config.activity_stats, planner=planner
+            )
     else:
         if source is None:
-            raise click.UsageError("no source: give --dsn (or set DBSCHEMA_DSN), --sql or --models")
+            raise click.UsageError(
+                "no source: give --dsn (or set DBSCHEMA_DSN), --sql, --models or --alembic"
+            )
+        settings = _settings(search_path, connect_timeout, statement_timeout)
         try:
-            collection = _read_live(
-                source,
-                _settings(search_path, connect_timeout, statement_timeout),
-                schemas or ("public",),
-                (),
-                samples,
+            collection = _read_live(source, settings, schemas or ("public",), (), samples)
+            planner = (
+                _read_planner(source.url(), settings, collection, Redactor.configured({}, {}, []))
+                if planner_stats
+                else None
             )
         finally:
             source.close()
-        result = Snapshot.of(collection, schemas or ("public",), (), activity=activity_stats)
+        result = Snapshot.of(collection, schemas or ("public",), (), activity=activity_stats, planner=planner)
     try:
         result.write(output)
     except OSError as error:
         _fail(f"cannot write {output}: {error.strerror or error}")
     _progress(f"wrote {output}: {len(result.catalog.tables)} relations, {len(result.samples)} with samples")
+
+
+def _read_planner(
+    url: str, settings: SessionSettings, collection: Collection, redactor: Redactor | None
+) -> PlannerStats:
+    _progress("reading planner statistics and the schema's DDL (pg_dump) ...")
+    try:
+        return read_planner(parse_url(url), settings, collection.catalog, redactor)
+    except (DatabaseError, SourceError) as error:
+        _fail(str(error))
 
 
 # -- diff ---------------------------------------------------------------------------
@@ -397,6 +437,7 @@ def check(
     dsn: str | None,
     sql_files: tuple[str, ...],
     models: str | None,
+    alembic: Path | None,
     search_path: str | None,
     connect_timeout: int,
     statement_timeout: int,
@@ -415,11 +456,11 @@ def check(
     """
     if snapshot_file is not None:
         from_env = click.get_current_context().get_parameter_source("dsn") == ParameterSource.ENVIRONMENT
-        if (dsn and not from_env) or sql_files or models:
+        if (dsn and not from_env) or sql_files or models or alembic:
             raise click.UsageError("give a database or --snapshot, not both")
         source: Source | None = Source(snapshot=snapshot_file)
     else:
-        source = _source(dsn, sql_files, models, config_file.parent)
+        source = _source(dsn, sql_files, models, alembic, config_file.parent)
     accepted = _baseline(baseline) if baseline else set()
     _progress(f"checking {config_file} ...")
     with _site(config_file, source, expand=True) as run:

@@ -25,11 +25,14 @@ from .catalog.connection import (
     connect,
     create_engine,
     mask_secrets,
+    parse_url,
 )
+from .catalog.embedded import EmbeddedError, EmbeddedServer
 from .catalog.fingerprint import read_fingerprint
 from .catalog.model import Catalog, Table
 from .catalog.names import TableRef
 from .catalog.overview import read_overview
+from .catalog.planner import PlannerError, PlannerStats, dump_schema, read_planner_stats, restore, restricted
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query, untrusted_calls
 from .catalog.reader import read_catalog
 from .catalog.samples import read_samples
@@ -140,22 +143,81 @@ def collect(
                 catalog = redact_schema_text(redact_defaults(catalog, redactor))
             with _reading(dog, "reading sample rows"):
                 samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
-            plans: dict[str, QueryPlan] = {}
             with _reading(dog, "planning query patterns"):
-                allowed = dict(patterns) if isinstance(patterns, Mapping) else dict.fromkeys(patterns, ())
-                timeout = min(settings.statement_timeout, PLAN_TIMEOUT_MS)
-                calls = untrusted_calls(conn, list(allowed))
-                for query, page_allows in allowed.items():
-                    globs = (*plan_functions, *page_allows)
-                    refused = [u for u in calls[query] if not any(fnmatchcase(u.function, g) for g in globs)]
-                    plans[query] = (
-                        QueryPlan(refused=tuple(refused))
-                        if refused
-                        else plan_query(conn, query, len(plans), timeout)
-                    )
+                plans = _plan(conn, patterns, plan_functions, settings)
     finally:
         engine.dispose()
     return Collection(catalog, samples, plans, tuple(warnings), stamp)
+
+
+def _plan(
+    conn: sa.Connection,
+    patterns: Mapping[str, Sequence[str]] | Sequence[str],
+    plan_functions: Sequence[str],
+    settings: SessionSettings,
+) -> dict[str, QueryPlan]:
+    """Plan each pattern, unless planning it may run a function nobody allowed."""
+    plans: dict[str, QueryPlan] = {}
+    allowed = dict(patterns) if isinstance(patterns, Mapping) else dict.fromkeys(patterns, ())
+    timeout = min(settings.statement_timeout, PLAN_TIMEOUT_MS)
+    calls = untrusted_calls(conn, list(allowed))
+    for query, page_allows in allowed.items():
+        globs = (*plan_functions, *page_allows)
+        refused = [u for u in calls[query] if not any(fnmatchcase(u.function, g) for g in globs)]
+        plans[query] = (
+            QueryPlan(refused=tuple(refused)) if refused else plan_query(conn, query, len(plans), timeout)
+        )
+    return plans
+
+
+def read_planner(
+    url: URL, settings: SessionSettings, catalog: Catalog, redactor: Redactor | None
+) -> PlannerStats:
+    """Planner statistics and the DDL of the schemas `catalog` documents, for a snapshot
+    that plans offline as this database would."""
+    schemas = sorted({t.schema for t in catalog.tables.values()})
+    engine = create_engine(url, settings)
+    guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
+    try:
+        with connect(engine) as conn, _reading(watchdog_of(conn), "reading planner statistics"):
+            stats = read_planner_stats(conn, schemas, redactor)
+    finally:
+        engine.dispose()
+    try:
+        schema_sql = dump_schema(url, schemas, EmbeddedServer.pg_dump(), settings.statement_timeout)
+    except PlannerError as error:
+        raise DatabaseError(str(error)) from None
+    return dataclasses.replace(stats, schema_sql=schema_sql)
+
+
+def plan_offline(
+    planner: PlannerStats,
+    search_path: str,
+    patterns: Mapping[str, Sequence[str]] | Sequence[str],
+    plan_functions: Sequence[str],
+    settings: SessionSettings,
+    server: EmbeddedServer,
+    loaded: str | None = None,
+) -> tuple[str, dict[str, QueryPlan], list[str]]:
+    """Plan `patterns` on the embedded server loaded with a snapshot's schema and planner
+    statistics: (its URL, to pass back as `loaded` while the snapshot is the same; the
+    plans; what did not load, for the log)."""
+    problems: list[str] = []
+    uri = loaded
+    try:
+        if uri is None:
+            uri, problems = server.database_from_schema(restricted(planner.schema_sql), planner.roles)
+            problems += restore(uri, planner)
+        engine = create_engine(parse_url(uri), dataclasses.replace(settings, search_path=search_path))
+        try:
+            with connect(engine) as conn:
+                plans = _plan(conn, patterns, plan_functions, settings)
+        finally:
+            engine.dispose()
+    except (EmbeddedError, psycopg.Error, sa.exc.SQLAlchemyError) as error:
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise DatabaseError(f"planning offline on the embedded PostgreSQL failed: {reason}") from None
+    return uri, plans, problems
 
 
 def schema_tables(

@@ -28,8 +28,8 @@ from .catalog.connection import DatabaseError, SessionSettings, display_url, par
 from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
 from .catalog.model import Catalog, Table
 from .catalog.names import TableNameError, TableRef, parse_table_name
-from .catalog.plans import refusal
-from .collect import Collection, SampleRequest, collect, merge, sample_limit
+from .catalog.plans import QueryPlan, refusal
+from .collect import Collection, SampleRequest, collect, merge, plan_offline, sample_limit
 from .config import DbSchemaConfig
 from .document import link_to
 from .render.cards import (
@@ -104,6 +104,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.table_metadata: dict[str, metadata.TableMetadata] = {}  # by table key
         self.command: str = "build"
         self.last_read: LastRead | None = None  # `mkdocs serve` only: see _read
+        self.offline: tuple[object, str] | None = None  # (snapshot file stamp, embedded URL)
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -235,7 +236,47 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         groups = document.Groups(self.config.groups, applied.groups)
         self.renderer.options = dataclasses.replace(self.renderer.options, groups=groups)
 
-    def _database_url(self) -> str:
+    def _plan_offline(
+        self, snapshot: Snapshot, patterns: Mapping[str, Sequence[str]]
+    ) -> dict[str, QueryPlan]:
+        """Patterns the snapshot holds no plan for, planned on the embedded server loaded
+        with its schema and planner statistics (loaded once per snapshot file)."""
+        assert snapshot.planner is not None and self.config.snapshot is not None
+        path = self.base / self.config.snapshot
+        stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        loaded = self.offline[1] if self.offline is not None and self.offline[0] == stamp else None
+        try:
+            uri, plans, problems = plan_offline(
+                snapshot.planner,
+                snapshot.catalog.search_path,
+                patterns,
+                self.config.plan_functions,
+                self.settings(),
+                self.embedded,
+                loaded,
+            )
+        except DatabaseError as error:
+            raise PluginError(f"dbschema: {error}") from None
+        if loaded is None:
+            self.offline = (stamp, uri)
+            log.info("planned %d pattern(s) offline with the snapshot's planner statistics", len(plans))
+            if problems:
+                # Extensions or roles this server lacks; a pattern they break shows its own error.
+                shown = "; ".join(problems[:3]) + (
+                    f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+                )
+                log.info("%d statement(s) of the snapshot's schema did not load: %s", len(problems), shown)
+        return plans
+
+    def settings(self) -> SessionSettings:
+        return SessionSettings(
+            connect_timeout=self.config.connect_timeout,
+            statement_timeout=self.config.statement_timeout,
+            lock_timeout=self.config.lock_timeout,
+            search_path=self.config.search_path,
+        )
+
+    def database_url(self) -> str:
         if self.dsn:
             return self.dsn
         patterns = self.config.embedded_sql
@@ -267,15 +308,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 self.url = self.config.snapshot
                 version = collection.catalog.server_version
                 log.info("documenting snapshot %s (PostgreSQL %s)", self.url, version)
+            unplanned = {q: f for q, f in patterns.items() if q not in self.snapshot.plans}
+            if unplanned and self.snapshot.planner is not None:
+                plans = self._plan_offline(self.snapshot, unplanned)
+                collection = dataclasses.replace(collection, plans={**collection.plans, **plans})
             return collection
         try:
-            url = parse_url(self._database_url())
-            settings = SessionSettings(
-                connect_timeout=self.config.connect_timeout,
-                statement_timeout=self.config.statement_timeout,
-                lock_timeout=self.config.lock_timeout,
-                search_path=self.config.search_path,
-            )
+            url = parse_url(self.database_url())
+            settings = self.settings()
             serving = site and self.command == "serve"
             request = self._request(url, settings, refs, patterns) if serving else None
             last = self.last_read if request is not None else None
@@ -599,6 +639,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_shutdown(self) -> None:
         self.embedded.stop()
+        self.offline = None
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         # Folders too: a metadata file added to a globbed folder rebuilds the site.

@@ -23,6 +23,7 @@ from typing import Any
 from .analysis.redaction import Sample
 from .catalog.model import Catalog, build
 from .catalog.names import TableRef
+from .catalog.planner import PlannerStats
 from .catalog.plans import QueryPlan
 from .collect import Collection
 
@@ -88,6 +89,7 @@ class Snapshot:
     plans: dict[str, QueryPlan] = field(default_factory=dict)
     schemas: tuple[str, ...] = ()  # whole schemas read (`--schema`)
     names: tuple[str, ...] = ()  # directive names read (`--site`)
+    planner: PlannerStats | None = None  # `--planner-stats`: plan offline as this database would
 
     @classmethod
     def of(
@@ -97,6 +99,7 @@ class Snapshot:
         names: Iterable[str] = (),
         *,
         activity: bool = False,
+        planner: PlannerStats | None = None,
     ) -> Snapshot:
         """With `activity` False, the scan and write counters are left out."""
         return cls(
@@ -105,6 +108,7 @@ class Snapshot:
             dict(collection.plans),
             tuple(sorted(set(schemas))),
             tuple(sorted(set(names))),
+            planner,
         )
 
     # -- writing -------------------------------------------------------------
@@ -120,6 +124,8 @@ class Snapshot:
             "plans": {k: dataclasses.asdict(v) for k, v in sorted(self.plans.items())},
             "stats": stats or {},
         }
+        if self.planner is not None:  # apart from the catalog: it moves with use
+            document["planner"] = dataclasses.asdict(self.planner)
         return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: Path) -> None:
@@ -152,6 +158,7 @@ class Snapshot:
             catalog = build(Catalog, tree)
             samples = {k: build(Sample, v) for k, v in (document.get("samples") or {}).items()}
             plans = {k: build(QueryPlan, v) for k, v in (document.get("plans") or {}).items()}
+            planner = build(PlannerStats, document["planner"]) if document.get("planner") else None
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise SnapshotError(f"{where} is damaged: {type(error).__name__} {error}") from None
         request = document.get("request") or {}
@@ -161,6 +168,7 @@ class Snapshot:
             plans,
             tuple(request.get("schemas") or ()),
             tuple(request.get("names") or ()),
+            planner,
         )
 
     @classmethod
@@ -227,7 +235,8 @@ class Snapshot:
             query: self.plans.get(query)
             or QueryPlan(
                 error="the snapshot holds no plan for this pattern; write it with "
-                "`mkdocs-dbschema snapshot --site` so the site's patterns are planned"
+                "`mkdocs-dbschema snapshot --site` so the site's patterns are planned, "
+                "or with `--planner-stats` so new ones plan offline"
             )
             for query in patterns
         }

