@@ -32,7 +32,7 @@ from .catalog.fingerprint import read_fingerprint
 from .catalog.model import Catalog, Table
 from .catalog.names import TableRef
 from .catalog.overview import read_overview
-from .catalog.planner import PlannerError, PlannerStats, dump_schema, read_planner_stats, restore, restricted
+from .catalog.planner import PlannerError, PlannerStats, dump_schema, read_planner_stats, restore
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query, untrusted_calls
 from .catalog.reader import read_catalog
 from .catalog.samples import read_samples
@@ -206,7 +206,7 @@ def plan_offline(
     uri = loaded
     try:
         if uri is None:
-            uri, problems = server.database_from_schema(restricted(planner.schema_sql), planner.roles)
+            uri, problems = server.database_from_schema(planner.schema_sql, planner.roles)
             problems += restore(uri, planner)
         engine = create_engine(parse_url(uri), dataclasses.replace(settings, search_path=search_path))
         try:

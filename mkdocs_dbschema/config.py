@@ -66,6 +66,10 @@ class DbSchemaConfig(base.Config):
     dsn = c.Optional(c.Type(str))
     # SQL files or globs for the embedded server, applied in order. Empty: the demo schema.
     embedded_sql = c.ListOfItems(c.Type(str), default=[])
+    # Planner statistics restored after `embedded_sql` loads (PostgreSQL 18), so patterns
+    # plan as on production: a snapshot written with --planner-stats. Unset with no
+    # embedded_sql: the demo's own.
+    embedded_stats = c.Optional(c.Type(str))
     # false: never start the embedded server; a build without a DSN stops instead of
     # documenting the demo (for CI, where a missing secret must not go unnoticed).
     embedded = c.Type(bool, default=True)

@@ -25,7 +25,14 @@ from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor
 from .catalog.connection import DatabaseError, SessionSettings, display_url, parse_url
-from .catalog.embedded import EmbeddedError, EmbeddedServer, demo_schema, expand_sql_files, sql_folders
+from .catalog.embedded import (
+    EmbeddedError,
+    EmbeddedServer,
+    demo_schema,
+    demo_statistics,
+    expand_sql_files,
+    sql_folders,
+)
 from .catalog.model import Catalog, Table
 from .catalog.names import TableNameError, TableRef, parse_table_name
 from .catalog.plans import QueryPlan, refusal
@@ -280,11 +287,18 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if self.dsn:
             return self.dsn
         patterns = self.config.embedded_sql
+        statistics = self.base / self.config.embedded_stats if self.config.embedded_stats else None
         try:
             files = expand_sql_files(patterns, self.base) if patterns else [demo_schema()]
-            uri, loaded = self.embedded.database_url(files)
+            if not patterns and statistics is None:
+                statistics = demo_statistics()
+            if statistics is not None and not statistics.is_file():
+                raise EmbeddedError(f"embedded_stats: no file {statistics}")
+            uri, loaded = self.embedded.database_url(files, statistics)
         except EmbeddedError as error:
             raise PluginError(f"dbschema: {error}") from None
+        for problem in self.embedded.problems if loaded else ():
+            log.warning("embedded_stats: %s", problem)
         if loaded:
             # A fresh server may hand out the same OIDs and transaction IDs: no fingerprint
             # tells its catalog from the last one's.
@@ -649,6 +663,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             # Folders, not files: a migration added while serving triggers a rebuild too.
             for folder in sql_folders(self.config.embedded_sql, self.base):
                 server.watch(str(folder))
+            if self.config.embedded_stats:
+                server.watch(str(self.base / self.config.embedded_stats))
         return server
 
 

@@ -27,8 +27,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from .planner import PlannerError, load_statistics, restore, restricted
+
 DATABASE = "dbschema"
 DEMO_SCHEMA = "demo/muva_demo.sql"
+DEMO_STATISTICS = "demo/muva_statistics.json"  # production-like sizes for the demo's plans
 LOAD_TIMEOUT = 600  # seconds for one SQL file; a migration folder may hold data
 
 
@@ -38,6 +41,10 @@ class EmbeddedError(Exception):
 
 def demo_schema() -> Path:
     return Path(str(resources.files("mkdocs_dbschema").joinpath(DEMO_SCHEMA)))
+
+
+def demo_statistics() -> Path:
+    return Path(str(resources.files("mkdocs_dbschema").joinpath(DEMO_STATISTICS)))
 
 
 def expand_sql_files(patterns: Sequence[str], base: Path) -> list[Path]:
@@ -79,6 +86,7 @@ class EmbeddedServer:
         self._server: Any = None
         self._workdir: str | None = None
         self._loaded: tuple[tuple[str, int, int], ...] | None = None
+        self.problems: list[str] = []  # of the last load's planner statistics
 
     def _start(self) -> Any:
         if self._server is None:
@@ -119,9 +127,12 @@ class EmbeddedServer:
             check=False,
         )
 
-    def database_url(self, sql_files: Sequence[Path]) -> tuple[str, bool]:
-        """The URL of a database holding exactly `sql_files`; True when it was (re)loaded."""
-        signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sql_files)
+    def database_url(self, sql_files: Sequence[Path], statistics: Path | None = None) -> tuple[str, bool]:
+        """The URL of a database holding exactly `sql_files`, with the planner statistics of
+        `statistics` restored after ANALYZE; True when it was (re)loaded. What of the
+        statistics did not apply is left in `problems`."""
+        inputs = [*sql_files, *([statistics] if statistics is not None else [])]
+        signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in inputs)
         if self._server is not None and signature == self._loaded:
             return str(self._server.get_uri(DATABASE)), False
         self.stop()  # a changed file, or a failed load: start over on a fresh server
@@ -135,6 +146,12 @@ class EmbeddedServer:
             if result.returncode:
                 raise EmbeddedError(f"loading SQL failed at {_psql_error(path, result.stderr)}")
         self._run_psql(uri, "-c", "ANALYZE")
+        self.problems = []
+        if statistics is not None:
+            try:
+                self.problems = [f"{statistics}: {p}" for p in restore(uri, load_statistics(statistics))]
+            except PlannerError as error:
+                raise EmbeddedError(str(error)) from None
         self._loaded = signature
         return uri, True
 
@@ -155,7 +172,7 @@ class EmbeddedServer:
                 if not conn.execute("SELECT FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                     conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
         script = Path(self._workdir) / "schema.sql"
-        script.write_text(schema_sql, "utf-8")
+        script.write_text(restricted(schema_sql), "utf-8")
         result = self._run_psql(uri, "-f", str(script), stop_on_error=False)
         errors = (" ".join(line.split("ERROR:", 1)[1].split()) for line in result.stderr.splitlines())
         # pg_dump creates a schema it was asked for; `public` is in every new database.

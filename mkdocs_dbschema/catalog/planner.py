@@ -35,6 +35,7 @@ from sqlalchemy.engine import URL
 
 from ..analysis.redaction import Redactor, mask_unambiguous
 from .connection import mask_secrets
+from .model import build
 from .reader import query
 
 PG_RESTORE_STATS = 180000  # server_version_num that has pg_restore_*_stats
@@ -169,6 +170,22 @@ def dump_schema(url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeo
     return mask_unambiguous(RESTRICT_LINE.sub("", result.stdout))
 
 
+def load_statistics(path: Path) -> PlannerStats:
+    """Planner statistics from a snapshot written with `--planner-stats`, or from a file
+    holding just its `planner` part (the demo's)."""
+    try:
+        document = json.loads(path.read_text("utf-8"))
+        if isinstance(document, dict) and "planner" in document:
+            document = document["planner"]
+        if not isinstance(document, dict) or not document.get("relations"):
+            raise PlannerError(f"{path} holds no planner statistics (see `snapshot --planner-stats`)")
+        return build(PlannerStats, document)
+    except OSError as error:
+        raise PlannerError(f"cannot read {path}: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise PlannerError(f"{path} is no planner statistics file: {type(error).__name__} {error}") from None
+
+
 def restricted(schema_sql: str) -> str:
     """The DDL inside psql's restricted mode, as pg_dump writes it: no meta-command a
     hostile object name might smuggle in runs while it loads."""
@@ -257,11 +274,10 @@ def restore(uri: str, stats: PlannerStats) -> list[str]:
         missing = len(stats.relations) - _count(restored)
         restored = conn.execute(RESTORE_COLUMNS, (json.dumps([asdict(c) for c in stats.columns]),))
         missing_columns = len(stats.columns) - _count(restored)
-    if missing or missing_columns:
-        problems.append(
-            f"{missing} relation(s) and {missing_columns} column(s) of the recorded statistics "
-            "are not in the loaded schema"
-        )
+    if missing:
+        problems.append(f"{missing} relation(s) of the statistics are not in the loaded schema")
+    if missing_columns:
+        problems.append(f"{missing_columns} column statistic(s) did not apply (no such column, or bad values)")
     return problems
 
 

@@ -383,9 +383,9 @@ COMMENT ON INDEX public.ics_feed_configurations_unit_url_key IS 'The same feed m
 
 CREATE INDEX ics_feed_configurations_tenant_id_idx ON public.ics_feed_configurations (tenant_id);
 COMMENT ON INDEX public.ics_feed_configurations_tenant_id_idx IS 'Feeds per hotel (calendar settings screen); covers the tenant FK.';
-CREATE INDEX ics_feed_configurations_due_idx ON public.ics_feed_configurations (last_fetched_at)
+CREATE INDEX ics_feed_configurations_due_idx ON public.ics_feed_configurations (last_fetched_at NULLS FIRST)
   WHERE is_active AND direction = 'import';
-COMMENT ON INDEX public.ics_feed_configurations_due_idx IS 'Scheduler: active import feeds ordered by last fetch, to pick the ones due for refresh.';
+COMMENT ON INDEX public.ics_feed_configurations_due_idx IS 'Scheduler: active import feeds, never-fetched first, then by last fetch: the ones due for refresh come first.';
 
 -- calendar_events -------------------------------------------------------------
 CREATE TABLE public.calendar_events (

@@ -9,6 +9,7 @@ the embedded PostgreSQL 18.
 from __future__ import annotations
 
 import dataclasses
+import html
 from pathlib import Path
 
 import psycopg
@@ -55,6 +56,11 @@ def production(server, tmp_path_factory: pytest.TempPathFactory):  # type: ignor
     assert result.exit_code == 0, result.output
     yield url, out
     server.drop_database(url)
+
+
+def _plan_summary(article: str) -> str:
+    """The one-line plan summary the page shows under its pattern."""
+    return html.unescape(article.split("Plan: ", 1)[1].split("<", 1)[0])
 
 
 def _live_plan(url: str, query: str) -> list[str]:
@@ -126,5 +132,23 @@ def test_an_offline_site_plans_a_new_pattern_with_the_index(production, tmp_path
     offline = build(tmp_path / "site", {"index.md": page}, {"snapshot": str(out), "embedded": False})
     assert offline.returncode == 0, offline.log
     assert "planned 1 pattern(s) offline" in offline.log
-    assert "bookings_tenant_created" in offline.article().split("explain")[-1]
+    assert "index bookings_tenant_created" in _plan_summary(offline.article())
     assert "the snapshot holds no plan" not in offline.log
+
+
+def test_embedded_sql_plans_with_a_snapshots_statistics(production, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The schema from migrations, the statistics from production: `embedded_stats`."""
+    _, out = production
+    (tmp_path / "schema.sql").write_text(SCHEMA.split("INSERT INTO")[0], "utf-8")
+    page = f"<< table: bookings | samples: 0 >>\n\n```sql\n-- explain\n{PATTERN}\n```\n"
+    options = {"embedded_sql": [str(tmp_path / "schema.sql")]}
+    bare = build(tmp_path / "bare", {"index.md": page}, options)
+    assert bare.returncode == 0, bare.log
+    assert "sequential scan on bookings" in _plan_summary(bare.article())
+    restored = build(tmp_path / "restored", {"index.md": page}, {**options, "embedded_stats": str(out)})
+    assert restored.returncode == 0, restored.log
+    assert "index bookings_tenant_created" in _plan_summary(restored.article())
+    assert "20,000" in restored.text()
+    missing = build(tmp_path / "missing", {"index.md": page}, {**options, "embedded_stats": "nope.json"})
+    assert missing.returncode != 0
+    assert "embedded_stats: no file" in missing.log
