@@ -277,7 +277,7 @@ def restore(uri: str, stats: PlannerStats) -> list[str]:
     if missing:
         problems.append(f"{missing} relation(s) of the statistics are not in the loaded schema")
     if missing_columns:
-        problems.append(f"{missing_columns} column statistic(s) did not apply (no such column, or bad values)")
+        problems.append(f"{missing_columns} column statistic(s) did not apply (no such column, bad values)")
     return problems
 
 
