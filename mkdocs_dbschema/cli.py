@@ -144,7 +144,7 @@ def _site(config_file: Path, source: Source | None, *, expand: bool) -> Iterator
                 for file in sorted(files.documentation_pages(), key=lambda f: f.src_uri):
                     page = Page(None, file, config)
                     page.read_source(config)
-                    plugin.on_page_markdown(page.markdown or "", page=page, config=config, files=files)
+                    plugin.expand_page(page.markdown or "", page=page, config=config, files=files)
         except MkDocsException as error:
             _fail(str(error))
         yield SiteRun(plugin, problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 import os
 import signal
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from sqlalchemy.engine import URL
@@ -68,6 +69,18 @@ CATALOG_WIDE = ("migration-order", "advisors", "extensions")  # directives about
 
 
 @dataclass(frozen=True)
+class RenderedPage:
+    """What converting a page's Markdown gave, as MkDocs' Page.render leaves it."""
+
+    key: str
+    html: str
+    toc: Any
+    title: str | None
+    anchor_ids: set[str] | None
+    links_to_anchors: dict[Any, Any] | None
+
+
+@dataclass(frozen=True)
 class Survey:
     """What one page asks of the database."""
 
@@ -112,6 +125,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.command: str = "build"
         self.last_read: LastRead | None = None  # `mkdocs serve` only: see _read
         self.offline: tuple[object, str] | None = None  # (snapshot file stamp, embedded URL)
+        # `mkdocs serve`: each page's last conversion, reused while its inputs are unchanged.
+        self.rendered: dict[str, RenderedPage] = {}
+        self.reusing: dict[str, RenderedPage] = {}
+        self.converting: dict[str, str] = {}
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -467,9 +484,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     # -- expanding ---------------------------------------------------------------
 
-    def on_page_markdown(
-        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str | None:
+    def expand_page(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        """The page with every directive expanded (MkDocs' on_page_markdown)."""
         survey = self._survey(markdown)
         if not survey.patterns and not survey.any_directive:
             return None
@@ -499,6 +515,48 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return directives.expand(markdown, lambda d: self._expand(d, page))
         except TemplateProblem as error:
             raise PluginError(f"dbschema: {page.file.src_uri}: {error}") from None
+
+    @event_priority(-100)  # after every other plugin: the Markdown as it will be converted
+    def _reuse_unchanged_page(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """`mkdocs serve`: a page whose final Markdown, address, neighbours and Markdown
+        settings are those of the last build is not converted again; on_page_content puts
+        the last HTML back. A narrative edit converts that one page."""
+        if self.command != "serve":
+            return None
+        # Another plugin's extension object is new each build: known by its type.
+        extensions = [e if isinstance(e, str) else type(e).__qualname__ for e in config.markdown_extensions]
+        signature = repr((extensions, config.mdx_configs, sorted(f.src_uri for f in files)))
+        key = hashlib.sha256("\0".join((markdown, page.url, signature)).encode()).hexdigest()
+        last = self.rendered.get(page.file.src_uri)
+        if last is not None and last.key == key:
+            self.reusing[page.file.src_uri] = last
+            return ""  # nothing to convert
+        self.converting[page.file.src_uri] = key
+        return None
+
+    on_page_markdown = CombinedEvent(expand_page, _reuse_unchanged_page)
+
+    @event_priority(100)  # before other plugins: they see the page as a conversion leaves it
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        source = page.file.src_uri
+        if (last := self.reusing.pop(source, None)) is not None:
+            page.toc, page.present_anchor_ids = last.toc, last.anchor_ids
+            page._title_from_render = last.title
+            if last.links_to_anchors is not None:
+                page.links_to_anchors = last.links_to_anchors
+            return last.html
+        if (key := self.converting.pop(source, None)) is not None:
+            self.rendered[source] = RenderedPage(
+                key,
+                html,
+                page.toc,
+                page._title_from_render,
+                page.present_anchor_ids,
+                page.links_to_anchors,
+            )
+        return None
 
     @property
     def catalog(self) -> Catalog | None:

@@ -173,6 +173,25 @@ def _display_path(filename: str) -> str:
         return filename
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the process: `mkdocs serve` makes a new renderer per
+    build, and a template's code is reused while its source is unchanged (Jinja checks
+    the source's checksum)."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = _CompiledTemplates()
+
+
 class CardRenderer:
     def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
         self.options = options
@@ -192,6 +211,7 @@ class CardRenderer:
             # Templates do not change during a build (serve makes a new renderer per build):
             # no file check each time a card imports its macros.
             auto_reload=False,
+            bytecode_cache=COMPILED,
         )
         self.env.filters.update(
             # Built-ins that would HTML-escape (not Markdown-escape) their input.
@@ -292,8 +312,10 @@ class CardRenderer:
         """`.j2` files of the user's template folders that override no packaged template
         and that no template includes or imports: probably misspelt, so never used.
         Each maps to the closest packaged name, or None."""
-        packaged = self.packaged_templates()
         user = sorted(n for n in self.user_loader.list_templates() if n.endswith(".j2"))
+        if not user:
+            return {}
+        packaged = self.packaged_templates()
         referenced: set[str] = set()
         for name in {*packaged, *user}:
             try:

@@ -229,3 +229,51 @@ def test_a_changed_sql_file_reloads_and_rereads(site: Any) -> None:
     os.utime(schema, ns=(1, 1))  # a different signature whatever the clock's resolution
     text, sent = serving.build()
     assert "Reservations, other comment" in text and not only_fingerprint(first, sent)
+
+
+def _pages(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text("utf-8") for p in sorted(root.rglob("*.html"))}
+
+
+def test_a_rebuild_converts_only_the_pages_whose_markdown_changed(
+    make_db: Callable[..., str], site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import markdown
+
+    converted: list[str] = []
+    convert = markdown.Markdown.convert
+
+    def counting(self: markdown.Markdown, source: str) -> str:
+        if source.strip():
+            converted.append(source)
+        return convert(self, source)
+
+    monkeypatch.setattr(markdown.Markdown, "convert", counting)
+    url = make_db(SCHEMA)
+    serving = site({"dsn": url})
+    other = (
+        "# Other\n\nSee [the bookings card](index.md#public-bookings).\n\n<< table: bookings | copy: yes >>\n"
+    )
+    (serving.root / "docs" / "other.md").write_text(other, "utf-8")
+    serving.build()
+    first = _pages(serving.root / "site")
+    assert len(converted) == 2
+
+    converted.clear()
+    serving.build()
+    assert converted == []  # nothing changed: nothing converted, the same pages
+    assert _pages(serving.root / "site") == first
+
+    serving.page("Narrative, edited.")
+    serving.build()
+    assert len(converted) == 1 and "Narrative, edited." in converted[0]
+    edited = _pages(serving.root / "site")
+    assert edited["other/index.html"] == first["other/index.html"]
+    assert "Narrative, edited." in edited["index.html"]
+
+    # What the reused pages give is what a fresh build gives.
+    fresh = site({"dsn": url}, command="build")
+    (fresh.root / "docs" / "other.md").write_text(other, "utf-8")
+    fresh.page("Narrative, edited.")
+    fresh.build()
+    assert _pages(fresh.root / "site") == edited
