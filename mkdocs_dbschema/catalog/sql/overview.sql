@@ -39,6 +39,55 @@ unique_keys AS (
       AND i.indisvalid
       AND i.indpred IS NULL
       AND i.indexprs IS NULL
+),
+-- Per table, aggregated once and joined by hash: a lookup per table (or per column)
+-- into these would make the read quadratic in the number of tables.
+primary_keys AS (
+    SELECT DISTINCT ON (oid) oid, columns
+    FROM unique_keys
+    WHERE is_primary
+    ORDER BY oid
+),
+other_keys AS (
+    SELECT
+        u.oid,
+        json_agg(DISTINCT to_jsonb(u.columns)) AS keys,
+        array(SELECT DISTINCT unnest(array_agg(k.col))) AS columns
+    FROM unique_keys AS u
+    CROSS JOIN LATERAL unnest(u.columns) AS k (col)
+    WHERE NOT u.is_primary
+    GROUP BY u.oid
+),
+-- Keys declared on the root or on any partition; a partition's clones of its parent's
+-- key (conparentid <> 0) are the same key, listed once.
+foreign_keys AS (
+    SELECT
+        coalesce(pg_partition_root(con.conrelid), con.conrelid) AS oid,
+        json_agg(DISTINCT jsonb_build_object(
+            'name', con.conname,
+            'columns', array(
+                SELECT a.attname
+                FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+                JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                ORDER BY k.ord
+            ),
+            'ref_table', format('%I.%I', fn.nspname, f.relname),
+            'ref_schema', fn.nspname,
+            'ref_name', f.relname,
+            'ref_columns', array(
+                SELECT a.attname
+                FROM unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
+                JOIN pg_attribute AS a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+                ORDER BY k.ord
+            )
+        )) AS keys
+    FROM pg_constraint AS con
+    JOIN pg_class AS f ON f.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
+    JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
+    WHERE con.contype = 'f'
+      AND con.conparentid = 0
+      AND coalesce(pg_partition_root(con.conrelid), con.conrelid) IN (SELECT oid FROM roots)
+    GROUP BY 1
 )
 SELECT
     format('%I.%I', n.nspname, c.relname) AS key,
@@ -71,59 +120,17 @@ SELECT
                 'type', format_type(a.atttypid, a.atttypmod),
                 'nullable', NOT a.attnotnull,
                 'comment', col_description(a.attrelid, a.attnum),
-                'primary_key', EXISTS (
-                    SELECT FROM unique_keys AS u
-                    WHERE u.oid = c.oid AND u.is_primary AND a.attname = ANY(u.columns)
-                ),
-                'unique', EXISTS (
-                    SELECT FROM unique_keys AS u
-                    WHERE u.oid = c.oid AND NOT u.is_primary AND a.attname = ANY(u.columns)
-                )
+                'primary_key', coalesce(a.attname = ANY(pk.columns), false),
+                'unique', coalesce(a.attname = ANY(ok.columns), false)
             )
             ORDER BY a.attnum
         )
         FROM pg_attribute AS a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     ) AS columns,
-    (
-        SELECT json_agg(DISTINCT to_jsonb(u.columns))
-        FILTER (WHERE NOT u.is_primary)
-        FROM unique_keys AS u
-        WHERE u.oid = c.oid
-    ) AS unique_keys,
-    (
-        SELECT to_jsonb(u.columns)
-        FROM unique_keys AS u
-        WHERE u.oid = c.oid AND u.is_primary
-    ) AS primary_key,
-    (
-        -- Keys declared on the root or on any partition; a partition's clones of its
-        -- parent's key (conparentid <> 0) are the same key, listed once.
-        SELECT json_agg(DISTINCT jsonb_build_object(
-            'name', con.conname,
-            'columns', array(
-                SELECT a.attname
-                FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-                JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-                ORDER BY k.ord
-            ),
-            'ref_table', format('%I.%I', fn.nspname, f.relname),
-            'ref_schema', fn.nspname,
-            'ref_name', f.relname,
-            'ref_columns', array(
-                SELECT a.attname
-                FROM unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
-                JOIN pg_attribute AS a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-                ORDER BY k.ord
-            )
-        ))
-        FROM pg_constraint AS con
-        JOIN pg_class AS f ON f.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
-        JOIN pg_namespace AS fn ON fn.oid = f.relnamespace
-        WHERE con.contype = 'f'
-          AND con.conparentid = 0
-          AND coalesce(pg_partition_root(con.conrelid), con.conrelid) = c.oid
-    ) AS foreign_keys,
+    ok.keys AS unique_keys,
+    to_jsonb(pk.columns) AS primary_key,
+    fk.keys AS foreign_keys,
     (
         SELECT format('%I.%I', pn.nspname, p.relname)
         FROM pg_inherits AS i
@@ -147,5 +154,8 @@ SELECT
 FROM roots
 JOIN pg_class AS c ON c.oid = roots.oid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN primary_keys AS pk ON pk.oid = c.oid
+LEFT JOIN other_keys AS ok ON ok.oid = c.oid
+LEFT JOIN foreign_keys AS fk ON fk.oid = c.oid
 WHERE n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
 ORDER BY 1  -- sorted again by code point in Python
