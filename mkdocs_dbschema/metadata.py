@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from .catalog.model import Catalog, ForeignKeySummary, TableSummary
-from .catalog.names import TableNameError, parse_table_name
+from .catalog.model import Catalog, ForeignKeySummary
+from .catalog.names import TableNameError, find_relations, parse_table_name
 
 
 @dataclass(frozen=True)
@@ -359,21 +359,21 @@ def _merge(first: TableMetadata, later: TableMetadata) -> TableMetadata:
 
 
 def resolve(name: str, catalog: Catalog) -> str | None:
-    """The key of the table a metadata file names: qualified, or unqualified and found
-    in the first schema of the search path that holds it."""
+    """The key of the table a metadata file names, resolved as PostgreSQL would; None
+    when it names none or, unqualified and off the search path, several."""
     try:
-        ref = parse_table_name(name)
+        found = find_relations(parse_table_name(name), catalog.overview)
     except TableNameError:
         return None
-    summaries: Mapping[str, TableSummary] = catalog.overview
-    if ref.schema is not None:
-        return next((k for k, s in summaries.items() if (s.schema, s.name) == (ref.schema, ref.name)), None)
-    path = [p.strip().strip('"') for p in catalog.search_path.split(",") if p.strip()]
-    named = {s.schema: k for k, s in summaries.items() if s.name == ref.name}
-    for schema in path:
-        if schema in named:
-            return named[schema]
-    return next(iter(named.values()), None) if len(named) == 1 else None
+    return found[0] if len(found) == 1 else None
+
+
+def _several(name: str, catalog: Catalog) -> str:
+    try:
+        found = find_relations(parse_table_name(name), catalog.overview)
+    except TableNameError:
+        return ""
+    return ", ".join(sorted(catalog.overview[k].schema for k in found)) if len(found) > 1 else ""
 
 
 def validate(metadata: Metadata, catalog: Catalog) -> list[str]:
@@ -382,7 +382,12 @@ def validate(metadata: Metadata, catalog: Catalog) -> list[str]:
     for table in metadata.tables:
         key = resolve(table.name, catalog)
         if key is None:
-            problems.append(f"{table.where}: no table or view named {table.name} in the documented schemas")
+            several = _several(table.name, catalog)
+            problems.append(
+                f"{table.where}: {table.name} names a table in each of {several}: qualify it"
+                if several
+                else f"{table.where}: no table or view named {table.name} in the documented schemas"
+            )
             continue
         summary = catalog.overview[key]
         known_columns = {c.name for c in summary.columns}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 _UNQUOTED = re.compile(r"[^\W\d][\w$]*")
 # Keywords that quote_ident quotes (PostgreSQL 18: pg_get_keywords() where catcode <> 'U').
@@ -105,3 +107,23 @@ def parse_table_name(text: str) -> TableRef:
         raise TableNameError(f"{text!r} has too many dotted parts (use schema.table)")
     parts = [truncate_identifier(part) for part in parts]
     return TableRef(None, parts[0]) if len(parts) == 1 else TableRef(parts[0], parts[1])
+
+
+class Named(Protocol):
+    @property
+    def schema(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def display(self) -> str: ...  # as regclass prints it: unqualified when the search path finds it
+
+
+def find_relations(ref: TableRef, relations: Mapping[str, Named]) -> list[str]:
+    """The keys of the relations `ref` names, as PostgreSQL would resolve it: a qualified
+    name exactly; an unqualified one the relation the search path finds first (the one
+    that prints unqualified), else every relation of that name, in any schema."""
+    if ref.schema is not None:
+        return [k for k, r in relations.items() if (r.schema, r.name) == (ref.schema, ref.name)]
+    named = [k for k, r in relations.items() if r.name == ref.name]
+    visible = [k for k in named if relations[k].display == quote_ident(ref.name)]
+    return visible or named

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..catalog.model import TableSummary
-from ..catalog.names import TableNameError, parse_table_name, quote_ident
+from ..catalog.names import TableNameError, find_relations, parse_table_name
 
 GLOB_CHARACTERS = frozenset("*?[")
 
@@ -67,16 +67,9 @@ def _schema_of(argument: str) -> str | None:
 
 def _table(argument: str, summaries: Mapping[str, TableSummary]) -> list[str]:
     try:
-        ref = parse_table_name(argument)
+        return find_relations(parse_table_name(argument), summaries)
     except TableNameError:
         return []
-    if ref.schema is not None:
-        return [k for k, s in summaries.items() if (s.schema, s.name) == (ref.schema, ref.name)]
-    named = [k for k, s in summaries.items() if s.name == ref.name]
-    # Among tables of one name in several schemas, the one the search_path finds
-    # prints unqualified.
-    visible = [k for k in named if summaries[k].display == quote_ident(ref.name)]
-    return visible if len(named) > 1 and visible else named
 
 
 def select(

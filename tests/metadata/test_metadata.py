@@ -170,18 +170,28 @@ def test_key_fields_are_detected_without_metadata() -> None:
     assert written.purpose == "Listing ID." and not written.generated
 
 
-def test_unqualified_names_resolve_through_the_search_path(make_db) -> None:  # type: ignore[no-untyped-def]
-    url = make_db("CREATE SCHEMA ops; CREATE TABLE ops.jobs (id int); CREATE TABLE public.jobs (id int);")
+def test_unqualified_names_resolve_through_the_search_path(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_db(
+        "CREATE SCHEMA ops; CREATE SCHEMA archive; CREATE TABLE ops.jobs (id int); "
+        "CREATE TABLE public.jobs (id int); CREATE TABLE ops.runs (id int); CREATE TABLE archive.runs (id int); "
+        "CREATE TABLE archive.batches (id int);"
+    )
     engine = sa.create_engine(parse_url(url))
     try:
         with engine.connect() as conn:
-            overview = read_overview(conn, schemas=["ops"])
+            overview = read_overview(conn, schemas=["ops", "archive"])
     finally:
         engine.dispose()
     catalog = Catalog(server_version="18", database="x", search_path="public", overview=overview)
     assert resolve("jobs", catalog) == "public.jobs"
     assert resolve("ops.jobs", catalog) == "ops.jobs"
+    assert resolve("batches", catalog) == "archive.batches"  # off the path, but only one
+    assert resolve("runs", catalog) is None  # off the path, in two schemas
     assert resolve("nope", catalog) is None
+    metadata, _ = load([_write(tmp_path, "meta.yml", "tables:\n  runs:\n    purpose: Job runs.\n")], tmp_path)
+    assert [p.split(": ", 1)[1] for p in validate(metadata, catalog)] == [
+        "runs names a table in each of archive, ops: qualify it"
+    ]
 
 
 def test_applied_metadata_fills_the_cards_and_the_graph(tmp_path: Path, catalog: Catalog) -> None:
