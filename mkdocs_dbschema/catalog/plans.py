@@ -143,6 +143,22 @@ class Words:
     relations: frozenset[str]
 
 
+# Keywords that apply operators the pattern never spells out; planning may run those
+# operators' functions too (folding constants, estimating selectivity from common values).
+IMPLIED_OPERATORS = {
+    "in": ("=", "<>"),
+    "between": (">=", "<="),
+    "like": ("~~", "!~~"),
+    "ilike": ("~~*", "!~~*"),
+    "similar": ("~", "!~"),
+    "distinct": ("=",),  # IS DISTINCT FROM, SELECT DISTINCT
+    "using": ("=",),  # JOIN ... USING (a)
+    "natural": ("=",),
+    "case": ("=",),  # CASE x WHEN y
+    "nullif": ("=",),
+}
+
+
 def pattern_words(query: str) -> Words:
     """Identifiers (folded as PostgreSQL folds them) and operators outside strings and comments."""
     functions: set[str] = set()
@@ -161,6 +177,8 @@ def pattern_words(query: str) -> Words:
         relations.add(word)  # `INSERT INTO t (a)`: a name before `(` may be a table too
         if call:
             functions.add(word)
+        if match["word"]:
+            operators.update(IMPLIED_OPERATORS.get(word, ()))
     return Words(frozenset(functions), frozenset(operators), frozenset(relations))
 
 

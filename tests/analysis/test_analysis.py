@@ -533,6 +533,34 @@ def test_patterns_reaching_functions_that_are_not_built_in_are_not_planned(make_
     assert "not planned" not in allowed.log and "boom ran" in allowed.log
 
 
+def test_operators_a_keyword_implies_count_as_reached(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """IN applies `=`, BETWEEN `>=` and `<=`, LIKE `~~`: a pattern never spells them, and
+    planning still folds or prices them with the operator's function."""
+    url = make_db(
+        "CREATE SCHEMA app;"
+        "CREATE FUNCTION app.boom(int) RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RAISE EXCEPTION 'boom ran'; END $$;"
+        "CREATE TYPE app.level AS ENUM ('low', 'high');"
+        "CREATE FUNCTION app.level_eq(app.level, app.level) RETURNS bool LANGUAGE sql IMMUTABLE "
+        "AS $$ SELECT app.boom(7) = 1 $$;"
+        "CREATE OPERATOR = (LEFTARG = app.level, RIGHTARG = app.level, FUNCTION = app.level_eq);"
+        "CREATE TABLE t (id int PRIMARY KEY, l app.level);"
+    )
+    patterns = [
+        "SELECT * FROM t WHERE 'low'::app.level IN ('high'::app.level)",
+        "SELECT * FROM t WHERE id IN (1, 2)",  # the name is all a pattern shows: refused too
+    ]
+    page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in patterns)
+    page += "```sql\n-- explain\nSELECT * FROM t WHERE id > 1;\n```\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": url})
+    assert result.returncode == 0, result.log
+    assert "boom ran" not in result.log
+    warnings = [line for line in result.log.splitlines() if "not planned" in line]
+    assert len(warnings) == 2 and all("app.level_eq() (behind the operator =)" in w for w in warnings)
+    assert result.text().count("Est. rows") == 1
+    allowed = build(tmp_path / "allowed", {"index.md": page}, {"dsn": url, "plan_functions": ["app.*"]})
+    assert "boom ran" in allowed.log  # what the refusal prevented
+
+
 def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: ignore[no-untyped-def]
     url = make_db(
         ensure_role("dbschema_app")

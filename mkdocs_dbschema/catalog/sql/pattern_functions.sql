@@ -30,7 +30,8 @@ operated AS (
     SELECT word, u.name
     FROM unnest(CAST(:operators AS text[])) AS word
     JOIN pg_operator AS o ON o.oprname = word
-    JOIN untrusted AS u ON u.oid = o.oprcode
+    -- Its function, and the estimators planning calls to price it.
+    JOIN untrusted AS u ON u.oid IN (o.oprcode::oid, o.oprrest::oid, o.oprjoin::oid)
 ),
 -- Relations a word names, and the relations their views read, at any depth.
 reached (word, relid) AS (
