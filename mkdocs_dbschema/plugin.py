@@ -111,6 +111,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.findings: dict[str, list[Finding]] = {}
         self.card_pages: dict[str, str] = {}  # table key → the page holding its card
         self.card_lines: dict[str, tuple[str, int]] = {}  # ... and the directive's line
+        self.anchored: set[str] = set()  # tables whose card on the page being expanded has its anchor
         self.keys_by_display: dict[str, str] = {}
         self.overview_schemas: list[str] | None = None
         self.linking = False
@@ -511,6 +512,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.collection = extra if known is None else merge(known, extra)
             self._apply_metadata()
             self._analyse()
+        self.anchored = set()
         try:
             return directives.expand(markdown, lambda d: self._expand(d, page))
         except TemplateProblem as error:
@@ -622,7 +624,13 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # System relations show rows only when asked: their rows are other sessions' data.
         limit = sample_limit(table, SampleRequest(limit, "samples" in found.options))
         sample = self.collection.samples.get(key) if self.collection else None
-        target = self.card_lines.get(key) == (page.file.src_uri, found.line)
+        # The first card of the table on the page its links go to, whatever line it is on
+        # now (a plugin before this one may have added lines since on_files).
+        target = (
+            self.card_pages.get(key) == page.file.src_uri and not _is_copy(found) and key not in self.anchored
+        )
+        if target:
+            self.anchored.add(key)
         meta = self.table_metadata.get(key)
         if target:
             self._register(page, table)

@@ -115,6 +115,25 @@ def test_a_table_carded_twice_warns_naming_both_pages(sections_url: str, tmp_pat
     assert 'id="public-tenants"' not in copied.page("b")
 
 
+def test_a_card_keeps_its_anchor_when_another_plugin_adds_lines_first(
+    sections_url: str, tmp_path: Path
+) -> None:
+    hook = tmp_path / "banner.py"
+    hook.write_text(
+        "from mkdocs.plugins import event_priority\n\n"
+        "@event_priority(100)\n"
+        "def on_page_markdown(markdown, **kwargs):\n"
+        "    return '!!! note\\n    Draft.\\n\\n' + markdown\n",
+        "utf-8",
+    )
+    pages = {"a.md": "<< table: tenants >>\n", "c.md": "<< table: bookings >>\n"}
+    built = build(tmp_path / "site", pages, {"dsn": sections_url}, extra_config={"hooks": [str(hook)]})
+    assert built.returncode == 0, built.log
+    assert "Draft." in built.page("a")
+    assert 'id="public-tenants"' in built.page("a")
+    assert "../a/#public-tenants" in _hrefs(built.page("c"), "tenants")
+
+
 def test_writers_link_cards_from_prose_through_autorefs(sections_url: str, tmp_path: Path) -> None:
     pages = {"index.md": "See [tenants][] and [the bookings][public.bookings].\n", "cards.md": CARDS}
     plugins = ["search", "autorefs", {"dbschema": {"dsn": sections_url}}]
