@@ -2,13 +2,13 @@
 -- from or to them. NOT NULL constraints (contype 'n', PostgreSQL 18) are not checks.
 -- A documented partitioned table also gets the keys declared on its partitions
 -- (pagila's payment), so that its card can list them under the table.
-WITH tree AS (
+WITH RECURSIVE tree (oid) AS (
     SELECT oid FROM unnest(CAST(:oids AS oid[])) AS o (oid)
     UNION
-    SELECT t.relid
-    FROM unnest(CAST(:oids AS oid[])) AS o (oid)
-    JOIN pg_class AS c ON c.oid = o.oid AND c.relkind = 'p'
-    CROSS JOIN LATERAL pg_partition_tree(o.oid) AS t
+    SELECT i.inhrelid
+    FROM tree
+    JOIN pg_class AS c ON c.oid = tree.oid AND c.relkind = 'p'
+    JOIN pg_inherits AS i ON i.inhparent = tree.oid
 )
 SELECT
     con.contype,

@@ -11,8 +11,13 @@ SELECT
     CASE
         -- A partitioned index stores nothing itself: add up its partitions' indexes.
         WHEN ic.relkind = 'I' THEN (
-            SELECT coalesce(sum(pg_relation_size(tree.relid)), 0)
-            FROM pg_partition_tree(i.indexrelid) AS tree
+            WITH RECURSIVE t (relid) AS (
+                SELECT i.indexrelid
+                UNION ALL
+                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            )
+            SELECT coalesce(sum(pg_relation_size(t.relid)), 0)
+            FROM t
         )
         ELSE pg_relation_size(i.indexrelid)
     END::bigint AS size_bytes,
@@ -34,9 +39,14 @@ SELECT
     CASE
         -- A partitioned index keeps no statistics itself: add up its partitions' indexes.
         WHEN ic.relkind = 'I' THEN (
+            WITH RECURSIVE t (relid) AS (
+                SELECT i.indexrelid
+                UNION ALL
+                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            )
             SELECT coalesce(sum(ps.idx_scan), 0)::bigint
-            FROM pg_partition_tree(i.indexrelid) AS tree
-            JOIN pg_stat_all_indexes AS ps ON ps.indexrelid = tree.relid
+            FROM t
+            JOIN pg_stat_all_indexes AS ps ON ps.indexrelid = t.relid
         )
         ELSE coalesce(st.idx_scan, 0)
     END AS scans,

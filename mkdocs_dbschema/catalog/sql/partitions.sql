@@ -27,17 +27,27 @@ SELECT
     tree.depth,
     CASE
         WHEN c.relkind = 'p' THEN (
+            WITH RECURSIVE t (relid) AS (
+                SELECT c.oid
+                UNION ALL
+                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            )
             SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
-            FROM pg_partition_tree(c.oid) AS t
+            FROM t
             JOIN pg_class AS l ON l.oid = t.relid
-            WHERE t.isleaf
+            WHERE l.relkind <> 'p'
         )
         WHEN c.reltuples >= 0 THEN c.reltuples
     END::float8 AS row_estimate,
     CASE
         WHEN c.relkind = 'p' THEN (
+            WITH RECURSIVE t (relid) AS (
+                SELECT c.oid
+                UNION ALL
+                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            )
             SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)
-            FROM pg_partition_tree(c.oid) AS t
+            FROM t
         )
         ELSE pg_total_relation_size(c.oid)
     END::bigint AS total_bytes,

@@ -9,10 +9,15 @@ SELECT
     CASE
         WHEN c.relkind = 'p' THEN (
             -- A partitioned table stores nothing itself: add up its leaves.
+            WITH RECURSIVE t (relid) AS (
+                SELECT c.oid
+                UNION ALL
+                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            )
             SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
-            FROM pg_partition_tree(c.oid) AS t
+            FROM t
             JOIN pg_class AS l ON l.oid = t.relid
-            WHERE t.isleaf
+            WHERE l.relkind <> 'p'
         )
         WHEN c.reltuples >= 0 THEN c.reltuples
     END::float8 AS row_estimate,
@@ -103,9 +108,13 @@ CROSS JOIN LATERAL (
         coalesce(sum(pg_relation_size(m.oid)), 0)::bigint AS table_bytes,
         coalesce(sum(pg_indexes_size(m.oid)), 0)::bigint AS index_bytes
     FROM (
-        SELECT relid AS oid FROM pg_partition_tree(c.oid) WHERE c.relkind = 'p'
-        UNION ALL
-        SELECT c.oid WHERE c.relkind <> 'p'
+        WITH RECURSIVE t (relid) AS (
+            SELECT c.oid
+            UNION ALL
+            SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
+            WHERE c.relkind = 'p'
+        )
+        SELECT relid AS oid FROM t
     ) AS m
 ) AS sizes
 WHERE c.oid = ANY(CAST(:oids AS oid[]))
