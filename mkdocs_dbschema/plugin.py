@@ -729,8 +729,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             # Folders, not files: a migration added while serving triggers a rebuild too.
             for folder in sql_folders(self.config.embedded_sql, self.base):
                 server.watch(str(folder))
-            if self.config.embedded_stats:
-                server.watch(str(self.base / self.config.embedded_stats))
+            for option in (self.config.embedded_stats, self.config.snapshot):
+                if option:  # a snapshot or statistics file written anew while serving shows at once
+                    server.watch(str(self.base / option))
         return server
 
 

@@ -277,3 +277,42 @@ def test_a_rebuild_converts_only_the_pages_whose_markdown_changed(
     fresh.page("Narrative, edited.")
     fresh.build()
     assert _pages(fresh.root / "site") == edited
+
+
+def test_serve_watches_what_a_rebuild_reads_besides_the_pages(tmp_path: Path) -> None:
+    from mkdocs_dbschema.catalog.model import Catalog
+    from mkdocs_dbschema.snapshot import Snapshot
+
+    root = tmp_path / "site"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("<< table: bookings >>\n", "utf-8")
+    (root / "meta").mkdir()
+    (root / "meta" / "tables.yml").write_text("tables:\n  bookings:\n    purpose: Stays.\n", "utf-8")
+    Snapshot(Catalog(server_version="18", database="x", search_path="public")).write(root / "schema.json")
+    (root / "stats.json").write_text("{}", "utf-8")
+    plugin = {"metadata": ["meta/*.yml"], "embedded_sql": ["db/*.sql"], "embedded_stats": "stats.json"}
+    (root / "db").mkdir()
+    (root / "db" / "001.sql").write_text(SCHEMA, "utf-8")
+    config = {"site_name": "w", "plugins": [{"dbschema": plugin}]}
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config), "utf-8")
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.watched: list[str] = []
+
+        def watch(self, path: str) -> None:
+            self.watched.append(path)
+
+    def watched(options: dict[str, Any]) -> set[str]:
+        (root / "mkdocs.yml").write_text(
+            yaml.safe_dump({**config, "plugins": [{"dbschema": options}]}), "utf-8"
+        )
+        loaded = load_config(config_file=str(root / "mkdocs.yml"))
+        dbschema = loaded.plugins["dbschema"]
+        dbschema.on_config(loaded)
+        recorder = Recorder()
+        dbschema.on_serve(recorder, config=loaded, builder=None)
+        return {str(Path(p).relative_to(root)) for p in recorder.watched}
+
+    assert {"meta", "meta/tables.yml", "db", "stats.json"} <= watched(plugin)
+    assert "schema.json" in watched({"snapshot": "schema.json", "embedded": False})
