@@ -6,6 +6,7 @@ redactor and never keeps, logs or serializes them.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -211,6 +212,88 @@ def _chunks(items: list[_Query], budget: int) -> Iterator[list[_Query]]:
         yield chunk
 
 
+def _chunk_query(chunk: list[_Query]) -> sql.Composed:
+    """One statement reading every table of a chunk: (number in the chunk, rows as JSON)."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query) for n, (_, _, query) in enumerate(chunk)
+    )
+
+
+def _read_chunk(
+    conn: sa.Connection, driver: psycopg.Connection[Any], chunk: list[_Query]
+) -> list[dict[int, Any] | None]:
+    with conn.begin_nested() as savepoint:
+        found = dict(driver.execute(_chunk_query(chunk)).fetchall())
+        savepoint.rollback()  # gives back the chunk's locks; nothing was written
+    return [found]
+
+
+# Every chunk in one statement: a DO block reads each chunk in a block of its own and
+# rolls that block back once read, which gives the chunk's locks back. A DO block
+# returns nothing, so each chunk's rows come out as one notice. The reads were composed
+# by psycopg (identifiers quoted) and reach the block in a transaction-local setting.
+# Where the server would write notices to its log (log_min_messages at notice or
+# lower), the block reads nothing: rows never reach a log, and each table is read alone.
+READ_CHUNKS = """
+DO $dbschema$
+DECLARE
+    chunk record;
+    found text;
+BEGIN
+    IF current_setting('log_min_messages') ~ '^(debug[1-5]|info|notice)$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'DBS02', MESSAGE = 'notices would reach the server log';
+    END IF;
+    PERFORM set_config('client_min_messages', 'notice', true);
+    FOR chunk IN
+        SELECT ordinality - 1 AS number, value AS query
+        FROM json_array_elements_text(current_setting('dbschema.sample_reads')::json) WITH ORDINALITY
+    LOOP
+        BEGIN
+            EXECUTE chunk.query INTO found;
+            RAISE NOTICE USING MESSAGE = 'dbschema-sample ' || chunk.number || ' ' || coalesce(found, '{}');
+            RAISE EXCEPTION USING ERRCODE = 'DBS01';  -- back to the block's start: its locks go
+        EXCEPTION
+            WHEN SQLSTATE 'DBS01' THEN NULL;
+            WHEN OTHERS THEN NULL;  -- no notice: that chunk's tables are read alone
+        END;
+    END LOOP;
+END
+$dbschema$
+"""
+
+
+def _read_chunks(
+    conn: sa.Connection, driver: psycopg.Connection[Any], chunks: list[list[_Query]]
+) -> list[dict[int, Any] | None]:
+    """Each chunk's rows by number in the chunk, None where the chunk failed; one
+    statement whatever the number of chunks."""
+    reads = [
+        sql.SQL("SELECT json_object_agg(n, rows) FROM ({}) AS chunk (n, rows)")
+        .format(_chunk_query(chunk))
+        .as_string(driver)
+        for chunk in chunks
+    ]
+    notices: dict[int, dict[int, Any]] = {}
+
+    def collect(notice: psycopg.errors.Diagnostic) -> None:
+        message = notice.message_primary or ""
+        if message.startswith("dbschema-sample "):
+            number, _, rows = message.removeprefix("dbschema-sample ").partition(" ")
+            try:
+                notices[int(number)] = {int(n): found for n, found in json.loads(rows).items()}
+            except ValueError:  # not ours after all: that chunk's tables are read alone
+                return
+
+    driver.add_notice_handler(collect)
+    try:
+        with conn.begin_nested():
+            driver.execute("SELECT set_config('dbschema.sample_reads', %s, true)", (json.dumps(reads),))
+            driver.execute(READ_CHUNKS)
+    finally:
+        driver.remove_notice_handler(collect)
+    return [notices.get(number) for number in range(len(chunks))]
+
+
 def read_samples(
     conn: sa.Connection,
     wanted: Sequence[tuple[Table, int]],
@@ -220,9 +303,9 @@ def read_samples(
 ) -> dict[str, RawSample]:
     """Sample rows of every wanted table (by catalog key).
 
-    Tables, partitions and materialized views come in one statement per chunk of
-    `lock_budget` relation locks (one for most sites); views and foreign tables one
-    statement each. When the batch fails, each of its tables is
+    Tables, partitions and materialized views are read in chunks of at most
+    `lock_budget` relation locks, each giving its locks back once read, all in one
+    statement; views and foreign tables one statement each. When the batch fails, each of its tables is
     read alone, so one unreadable table gets its note and the others their rows. All
     statements share one budget of `budget_ms`. A lost connection is raised, not
     noted: nothing after it can be read.
@@ -241,27 +324,24 @@ def read_samples(
             order = sample_order(table)
             queries = alone if table.kind in ALONE_KINDS else batched
             queries[table.key] = (table, order, _rows_query(table, limit, order))
-    unread: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
-    for number, chunk in enumerate(_chunks(list(batched.values()), lock_budget)):
-        batch = sql.SQL(" UNION ALL ").join(
-            sql.SQL("SELECT {}, ({})").format(sql.Literal(n), query) for n, (_, _, query) in enumerate(chunk)
+    chunks = list(_chunks(list(batched.values()), lock_budget))
+    unread: dict[str, _Query] = {}
+    try:
+        kick(conn)
+        read = (
+            _read_chunk(conn, driver, chunks[0]) if len(chunks) == 1 else _read_chunks(conn, driver, chunks)
         )
-        try:
-            kick(conn)
-            with conn.begin_nested() as savepoint:
-                if number:  # the first chunk has the whole budget: the session's own timeout
-                    left = max(1, budget.left_ms())
-                    driver.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(left)))
-                found = dict(driver.execute(batch).fetchall())
-                savepoint.rollback()  # gives back the chunk's locks; nothing was written
-        except psycopg.Error:
-            if _connection_lost(driver):
-                raise
-            unread.update((table.key, item) for item in chunk for table in [item[0]])
-        else:
-            for n, (table, order, _) in enumerate(chunk):
-                # The page shows the query: it says the order the rows were read in.
-                samples[table.key] = _outcome(table, found.get(n), role, order)
+    except psycopg.Error:
+        if _connection_lost(driver):
+            raise
+        read = [None] * len(chunks)
+    for chunk, found in zip(chunks, read, strict=True):
+        if found is None:
+            unread.update((item[0].key, item) for item in chunk)
+            continue
+        for n, (table, order, _) in enumerate(chunk):
+            # The page shows the query: it says the order the rows were read in.
+            samples[table.key] = _outcome(table, found.get(n), role, order)
     alone = {**unread, **alone}
     for table, order, query in alone.values():
         try:

@@ -478,9 +478,20 @@ def test_secrets_in_column_defaults_are_redacted(make_db, tmp_path: Path) -> Non
         assert default in text
 
 
-def test_sample_reads_give_their_locks_back_in_chunks(make_db) -> None:  # type: ignore[no-untyped-def]
+def test_sample_reads_give_their_locks_back_in_chunks(make_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Thousands of tables read at once would fill the server's shared lock table: each
-    chunk of reads is rolled back to a savepoint, which returns its locks."""
+    chunk of reads is rolled back once read, which returns its locks, and all chunks go
+    in one statement."""
+    import psycopg
+
+    sent: list[object] = []
+    execute = psycopg.Connection.execute
+
+    def counting(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counting)
     from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
     from mkdocs_dbschema.catalog.names import parse_table_name
     from mkdocs_dbschema.catalog.reader import read_catalog
@@ -499,9 +510,19 @@ def test_sample_reads_give_their_locks_back_in_chunks(make_db) -> None:  # type:
             tables = [catalog.tables[f"public.s{i}"] for i in range(30)]
             held = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND c.relname ~ '^s[0-9]+'"
             budget = 3 * _lock_cost(tables[0])  # three tables a chunk: ten chunks
+            expected = [((str(i), f"row {i}"),) for i in range(30)]
+            sent.clear()
             samples = read_samples(conn, [(t, 5) for t in tables], catalog.role, lock_budget=budget)
-            assert [samples[t.key].rows for t in tables] == [((str(i), f"row {i}"),) for i in range(30)]
+            assert [samples[t.key].rows for t in tables] == expected
             assert conn.exec_driver_sql(held).scalar() == 0  # every chunk gave its locks back
+            assert len(sent) == 2  # the reads handed over, then one statement for ten chunks
+            # Where notices would reach the server's log, no row goes out as a notice:
+            # each table is read alone instead.
+            conn.exec_driver_sql("SET log_min_messages = notice")
+            sent.clear()
+            samples = read_samples(conn, [(t, 5) for t in tables], catalog.role, lock_budget=budget)
+            assert [samples[t.key].rows for t in tables] == expected
+            assert len(sent) > 30 and conn.exec_driver_sql(held).scalar() == 0
     finally:
         engine.dispose()
 
