@@ -134,8 +134,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        # MkDocs keeps this instance for the process: a new serve or build starts afresh.
         self.command = command
         self.last_read = None
+        self.rendered, self.reusing, self.converting = {}, {}, {}
         _stop_cleanly_on_termination()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
