@@ -238,6 +238,12 @@ def _read_live(
     "plans new query patterns as this database would (on the embedded PostgreSQL 18).",
 )
 @click.option(
+    "--planner-values",
+    is_flag=True,
+    help="With --planner-stats: also keep most common values and histograms of columns other "
+    "than enums and booleans (closer plans; column values, redacted by the rules, in the file).",
+)
+@click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The JSON file."
 )
 def snapshot(
@@ -253,6 +259,7 @@ def snapshot(
     samples: int,
     activity_stats: bool,
     planner_stats: bool,
+    planner_values: bool,
     output: Path,
 ) -> None:
     """Save a database's catalog as deterministic JSON, for offline builds and diffs.
@@ -263,6 +270,8 @@ def snapshot(
     """
     if site is not None and schemas:
         raise click.UsageError("give --site or --schema, not both")
+    if planner_values and not planner_stats:
+        raise click.UsageError("--planner-values goes with --planner-stats")
     source = _source(dsn, sql_files, models, alembic, site.parent if site else None)
     if site is not None:
         with _site(site, source, expand=False) as run:
@@ -279,7 +288,9 @@ def snapshot(
                 )
             names = [name for name in collection.catalog.resolved]
             planner = (
-                _read_planner(plugin.database_url(), plugin.settings(), collection, plugin.redactor)
+                _read_planner(
+                    plugin.database_url(), plugin.settings(), collection, plugin.redactor, planner_values
+                )
                 if planner_stats
                 else None
             )
@@ -295,7 +306,9 @@ def snapshot(
         try:
             collection = _read_live(source, settings, schemas or ("public",), (), samples)
             planner = (
-                _read_planner(source.url(), settings, collection, Redactor.configured({}, {}, []))
+                _read_planner(
+                    source.url(), settings, collection, Redactor.configured({}, {}, []), planner_values
+                )
                 if planner_stats
                 else None
             )
@@ -310,11 +323,11 @@ def snapshot(
 
 
 def _read_planner(
-    url: str, settings: SessionSettings, collection: Collection, redactor: Redactor | None
+    url: str, settings: SessionSettings, collection: Collection, redactor: Redactor | None, values: bool
 ) -> PlannerStats:
     _progress("reading planner statistics and the schema's DDL (pg_dump) ...")
     try:
-        return read_planner(parse_url(url), settings, collection.catalog, redactor)
+        return read_planner(parse_url(url), settings, collection.catalog, redactor, values=values)
     except (DatabaseError, SourceError) as error:
         _fail(str(error))
 

@@ -171,20 +171,21 @@ def _plan(
 
 
 def read_planner(
-    url: URL, settings: SessionSettings, catalog: Catalog, redactor: Redactor | None
+    url: URL, settings: SessionSettings, catalog: Catalog, redactor: Redactor | None, *, values: bool = False
 ) -> PlannerStats:
     """Planner statistics and the DDL of the schemas `catalog` documents, for a snapshot
-    that plans offline as this database would."""
+    that plans offline as this database would (`values`: see read_planner_stats)."""
     schemas = sorted({t.schema for t in catalog.tables.values()})
     engine = create_engine(url, settings)
     guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
     try:
         with connect(engine) as conn, _reading(watchdog_of(conn), "reading planner statistics"):
-            stats = read_planner_stats(conn, schemas, redactor)
+            stats = read_planner_stats(conn, schemas, redactor, values=values)
     finally:
         engine.dispose()
+    pg_dump = EmbeddedServer.pg_dump()
     try:
-        schema_sql = dump_schema(url, schemas, EmbeddedServer.pg_dump(), settings.statement_timeout)
+        schema_sql = dump_schema(url, schemas, pg_dump, settings.statement_timeout, settings.lock_timeout)
     except PlannerError as error:
         raise DatabaseError(str(error)) from None
     return dataclasses.replace(stats, schema_sql=schema_sql)
@@ -214,7 +215,7 @@ def plan_offline(
                 plans = _plan(conn, patterns, plan_functions, settings)
         finally:
             engine.dispose()
-    except (EmbeddedError, psycopg.Error, sa.exc.SQLAlchemyError) as error:
+    except (EmbeddedError, PlannerError, psycopg.Error, sa.exc.SQLAlchemyError, OSError) as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
         raise DatabaseError(f"planning offline on the embedded PostgreSQL failed: {reason}") from None
     return uri, plans, problems

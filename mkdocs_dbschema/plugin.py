@@ -68,6 +68,19 @@ MD_IN_HTML = "md_in_html"
 CATALOG_WIDE = ("migration-order", "advisors", "extensions")  # directives about every documented table
 
 
+# Markdown extensions whose conversion of a page depends on nothing but the page (and
+# autorefs, whose registrations are replayed): with any other, serve converts every page.
+CACHEABLE_EXTENSIONS = frozenset(
+    {
+        *("abbr", "admonition", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html"),
+        *("meta", "nl2br", "sane_lists", "smarty", "tables", "toc", "wikilinks", "codehilite", "extra"),
+        *("markdown.extensions." + name for name in ("abbr", "admonition", "attr_list", "tables", "toc")),
+        "AutorefsExtension",
+    }
+)
+UNCACHEABLE_PYMDOWNX = frozenset({"pymdownx.snippets"})  # reads other files
+
+
 @dataclass(frozen=True)
 class RenderedPage:
     """What converting a page's Markdown gave, as MkDocs' Page.render leaves it."""
@@ -78,6 +91,7 @@ class RenderedPage:
     title: str | None
     anchor_ids: set[str] | None
     links_to_anchors: dict[Any, Any] | None
+    anchors: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = ()  # what autorefs was told
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.rendered: dict[str, RenderedPage] = {}
         self.reusing: dict[str, RenderedPage] = {}
         self.converting: dict[str, str] = {}
+        self.page_signature: str | None = None
+        self.recorded: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -138,6 +154,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.command = command
         self.last_read = None
         self.rendered, self.reusing, self.converting = {}, {}, {}
+        self.page_signature = None
         _stop_cleanly_on_termination()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -271,7 +288,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         assert snapshot.planner is not None and self.config.snapshot is not None
         path = self.base / self.config.snapshot
         stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-        loaded = self.offline[1] if self.offline is not None and self.offline[0] == stamp else None
+        same = self.offline is not None and self.offline[0] == stamp and self.embedded.running
+        loaded = self.offline[1] if same and self.offline is not None else None
         try:
             uri, plans, problems = plan_offline(
                 snapshot.planner,
@@ -521,26 +539,68 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             raise PluginError(f"dbschema: {page.file.src_uri}: {error}") from None
 
     @event_priority(-100)  # after every other plugin: the Markdown as it will be converted
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        # Whatever an interrupted build left half done.
+        self.reusing, self.converting, self.page_signature = {}, {}, None
+        self._stop_recording()
+
+    def _page_signature(self, config: MkDocsConfig, files: Files) -> str | None:
+        """What besides its Markdown a page's conversion depends on, once per build; None
+        when an extension may do more than convert the page (read other files, register
+        objects) and pages must be converted every time."""
+        if self.page_signature is None:
+            names = []
+            for extension in config.markdown_extensions:
+                name = extension if isinstance(extension, str) else type(extension).__qualname__
+                if name not in CACHEABLE_EXTENSIONS and not (
+                    name.startswith("pymdownx.") and name not in UNCACHEABLE_PYMDOWNX
+                ):
+                    return None
+                names.append(name)
+            self.page_signature = repr((names, config.mdx_configs, sorted(f.src_uri for f in files)))
+        return self.page_signature
+
+    @event_priority(-100)  # after every other plugin: the Markdown as it will be converted
     def _reuse_unchanged_page(
         self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         """`mkdocs serve`: a page whose final Markdown, address, neighbours and Markdown
         settings are those of the last build is not converted again; on_page_content puts
         the last HTML back. A narrative edit converts that one page."""
-        if self.command != "serve":
+        signature = self._page_signature(config, files) if self.command == "serve" else None
+        if signature is None:
             return None
-        # Another plugin's extension object is new each build: known by its type.
-        extensions = [e if isinstance(e, str) else type(e).__qualname__ for e in config.markdown_extensions]
-        signature = repr((extensions, config.mdx_configs, sorted(f.src_uri for f in files)))
         key = hashlib.sha256("\0".join((markdown, page.url, signature)).encode()).hexdigest()
         last = self.rendered.get(page.file.src_uri)
         if last is not None and last.key == key:
             self.reusing[page.file.src_uri] = last
             return ""  # nothing to convert
         self.converting[page.file.src_uri] = key
+        self._start_recording()
         return None
 
     on_page_markdown = CombinedEvent(expand_page, _reuse_unchanged_page)
+
+    # autorefs learns a page's headings and anchors while the page converts: a page that
+    # is not converted again replays what autorefs was told the last time.
+    def _start_recording(self) -> None:
+        autorefs = self.autorefs
+        if autorefs is None:
+            return
+        register = type(autorefs).register_anchor
+        self.recorded = []
+
+        def recording(page: Page, *args: Any, **kwargs: Any) -> Any:
+            self.recorded.append((args, kwargs))
+            return register(autorefs, page, *args, **kwargs)
+
+        autorefs.register_anchor = recording
+
+    def _stop_recording(self) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        if self.autorefs is not None and "register_anchor" in vars(self.autorefs):
+            del self.autorefs.register_anchor
+        recorded, self.recorded = self.recorded, []
+        return recorded
 
     @event_priority(100)  # before other plugins: they see the page as a conversion leaves it
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
@@ -550,6 +610,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             page._title_from_render = last.title
             if last.links_to_anchors is not None:
                 page.links_to_anchors = last.links_to_anchors
+            for args, kwargs in last.anchors if self.autorefs is not None else ():
+                self.autorefs.register_anchor(page, *args, **kwargs)
             return last.html
         if (key := self.converting.pop(source, None)) is not None:
             self.rendered[source] = RenderedPage(
@@ -559,6 +621,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 page._title_from_render,
                 page.present_anchor_ids,
                 page.links_to_anchors,
+                tuple(self._stop_recording()),
             )
         return None
 

@@ -144,6 +144,9 @@ class EmbeddedServer:
         result = self._run_psql(server.get_uri("postgres"), "-c", f"CREATE DATABASE {DATABASE}")
         if result.returncode:
             raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        if statistics is not None:  # no autovacuum worker may analyse over the restored statistics
+            self._run_psql(server.get_uri("postgres"), "-c", "ALTER SYSTEM SET autovacuum = off")
+            self._run_psql(server.get_uri("postgres"), "-c", "SELECT pg_reload_conf()")
         for path in sql_files:
             result = self._run_psql(uri, "-f", str(path))
             if result.returncode:
@@ -176,12 +179,23 @@ class EmbeddedServer:
                     conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
         script = Path(self._workdir) / "schema.sql"
         script.write_text(restricted(schema_sql), "utf-8")
-        result = self._run_psql(uri, "-f", str(script), stop_on_error=False)
-        errors = (" ".join(line.split("ERROR:", 1)[1].split()) for line in result.stderr.splitlines())
+        try:
+            result = self._run_psql(uri, "-f", str(script), stop_on_error=False)
+        except subprocess.TimeoutExpired:
+            raise EmbeddedError(f"loading the recorded schema took over {LOAD_TIMEOUT} s") from None
+        errors = (
+            " ".join(line.split("ERROR:", 1)[1].split())
+            for line in result.stderr.splitlines()
+            if "ERROR:" in line
+        )
         # pg_dump creates a schema it was asked for; `public` is in every new database.
         problems = [e for e in errors if e and e != 'schema "public" already exists']
         self._loaded = None  # not a SQL-file load: the next database_url starts afresh
         return uri, problems
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
 
     def stop(self) -> None:
         if self._server is not None:

@@ -4,8 +4,8 @@ How a query plans depends on row and page counts and on per-column statistics
 (pg_stats). A snapshot can carry them, with the schema's DDL from pg_dump, so that an
 offline build plans query patterns as production would: the DDL is loaded into the
 embedded server, the statistics are restored with `pg_restore_relation_stats` and
-`pg_restore_attribute_stats` (PostgreSQL 18), and each table's and B-tree index's file
-is extended to the recorded page count. That last step is needed because the planner
+`pg_restore_attribute_stats` (PostgreSQL 18), and each table's and index's file is
+extended to the recorded page count. That last step is needed because the planner
 sizes a relation by its file, scaling `reltuples` by the pages it finds; the added
 pages are sparse and all-zero, which PostgreSQL reads as empty pages, so they cost no
 disk and hold no rows. Autovacuum is switched off on that throwaway server: a VACUUM
@@ -113,10 +113,17 @@ def redact_column_stats(stats: ColumnStats, redactor: Redactor | None) -> Column
 
 
 def read_planner_stats(
-    conn: sa.Connection, schemas: Sequence[str], redactor: Redactor | None
+    conn: sa.Connection, schemas: Sequence[str], redactor: Redactor | None, *, values: bool = False
 ) -> PlannerStats:
-    """Three statements, whatever the number of relations."""
+    """Three statements, whatever the number of relations. Column values (most common
+    values, histograms) are kept for enum and boolean columns, whose values the schema
+    names; with `values`, also for other table columns but JSON ones, as the redaction
+    rules allow."""
     wanted = sorted(set(schemas))
+    # Values print as the session's settings say; the embedded server reads them back
+    # with its defaults.
+    for setting in ("DateStyle = 'ISO, YMD'", "IntervalStyle = 'postgres'", "extra_float_digits = 3"):
+        conn.execute(sa.text(f"SET LOCAL {setting}"))  # constants of this module
     relations = tuple(
         RelationStats(**dict(row._mapping))
         for row in conn.execute(query("planner_relations"), {"schemas": wanted})
@@ -124,15 +131,33 @@ def read_planner_stats(
     columns = []
     for row in conn.execute(query("planner_columns"), {"schemas": wanted}):
         fields = dict(row._mapping)
+        labelled, table_column, json_values = (
+            fields.pop("labelled"),
+            fields.pop("table_column"),
+            fields.pop("json"),
+        )
         for name in ("most_common_freqs", "most_common_elem_freqs", "elem_count_histogram"):
             if fields[name] is not None:
                 fields[name] = tuple(fields[name])
-        columns.append(redact_column_stats(ColumnStats(**fields), redactor))
+        stats = ColumnStats(**fields)
+        if labelled:
+            columns.append(stats)
+        elif values and table_column and not json_values:
+            columns.append(redact_column_stats(stats, redactor))
+        else:
+            columns.append(_without_values(stats))
     roles = tuple(row.role for row in conn.execute(query("planner_roles"), {"schemas": wanted}))
     return PlannerStats(relations, tuple(columns), roles=roles)
 
 
-def dump_schema(url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeout_ms: int) -> str:
+def _literal_pattern(name: str) -> str:
+    """A name as a pattern that matches it alone: double-quoted, inner quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def dump_schema(
+    url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeout_ms: int, lock_timeout_ms: int = 3_000
+) -> str:
     """`pg_dump --schema-only` of `schemas`, unambiguous secrets masked. The password goes
     to pg_dump in its environment, never on its command line."""
     params: dict[str, Any] = {
@@ -143,8 +168,9 @@ def dump_schema(url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeo
         **{k: v for k, v in url.query.items() if isinstance(v, str) and "password" not in k},
     }
     env = dict(os.environ, PGOPTIONS=f"-c statement_timeout={statement_timeout_ms}")
-    if url.password is not None:
-        env["PGPASSWORD"] = str(url.password)
+    password = url.password if url.password is not None else url.query.get("password")
+    if isinstance(password, str):
+        env["PGPASSWORD"] = password
     command = [
         str(pg_dump),
         "--schema-only",
@@ -154,7 +180,10 @@ def dump_schema(url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeo
         "--no-publications",
         "--no-subscriptions",
         "--no-security-labels",
-        *(f"--schema={schema}" for schema in sorted(set(schemas))),
+        f"--lock-wait-timeout={lock_timeout_ms}",
+        "--strict-names",
+        # Quoted: a schema name is a pattern to pg_dump (case folded, * ? . wild).
+        *("--schema=" + _literal_pattern(schema) for schema in sorted(set(schemas))),
         "--dbname",
         make_conninfo(**{k: v for k, v in params.items() if v is not None}),
     ]
@@ -166,7 +195,9 @@ def dump_schema(url: URL, schemas: Sequence[str], pg_dump: Path, statement_timeo
         raise PlannerError(f"pg_dump could not run: {error}") from None
     if result.returncode:
         reason = " ".join(result.stderr.split()) or f"exit code {result.returncode}"
-        raise PlannerError(f"pg_dump failed: {mask_secrets(reason, url.password)}")
+        raise PlannerError(
+            f"pg_dump failed: {mask_secrets(reason, password if isinstance(password, str) else None)}"
+        )
     return mask_unambiguous(RESTRICT_LINE.sub("", result.stdout))
 
 
@@ -182,7 +213,7 @@ def load_statistics(path: Path) -> PlannerStats:
         return build(PlannerStats, document)
     except OSError as error:
         raise PlannerError(f"cannot read {path}: {error.strerror or error}") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise PlannerError(f"{path} is no planner statistics file: {type(error).__name__} {error}") from None
 
 
@@ -237,15 +268,41 @@ STORAGE = """
 SELECT n.nspname, c.relname, current_setting('data_directory') || '/' || pg_relation_filepath(c.oid)
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
-LEFT JOIN pg_am AS am ON am.oid = c.relam
-WHERE (c.relkind IN ('r', 'm') OR (c.relkind = 'i' AND am.amname = 'btree'))
+WHERE c.relkind IN ('r', 'm', 'i')
   AND (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
 """
+
+
+MAX_PAGES = 2**31 - 1  # BlockNumber's range less the invalid block
+
+
+def check_statistics(stats: PlannerStats) -> None:
+    """Numbers of the right kind and range, before any file is grown to them."""
+    for r in stats.relations:
+        numbers_ok = (
+            all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_PAGES
+                for v in (r.relpages, r.relallvisible)
+            )
+            and isinstance(r.reltuples, int | float)
+            and r.reltuples >= -1
+        )
+        if not (numbers_ok and isinstance(r.schema, str) and isinstance(r.name, str)):
+            raise PlannerError(f"planner statistics of {r.schema}.{r.name}: not page and row counts")
 
 
 def restore(uri: str, stats: PlannerStats) -> list[str]:
     """Restore `stats` into the embedded server at `uri` (a superuser's, on this
     machine); the problems found, each one line."""
+    check_statistics(stats)
+    try:
+        return _restore(uri, stats)
+    except (psycopg.Error, OSError) as error:
+        reason = " ".join(str(error).split())
+        raise PlannerError(f"restoring planner statistics failed: {reason}") from None
+
+
+def _restore(uri: str, stats: PlannerStats) -> list[str]:
     problems: list[str] = []
     with psycopg.connect(uri, autocommit=True) as conn:
         conn.add_notice_handler(

@@ -159,6 +159,17 @@ IMPLIED_OPERATORS = {
 }
 
 
+def _operator_names(run: str) -> set[str]:
+    """The operators a run of operator characters names, split as PostgreSQL's lexer
+    splits it: a name ends in + or - only if it also holds one of ~ ! @ # % ^ & | ` ?
+    (`x=-1` is `=` then a unary `-`), and `!=` means `<>`."""
+    name = run
+    while len(name) > 1 and name[-1] in "+-" and not any(c in "~!@#%^&|`?" for c in name):
+        name = name[:-1]
+    names = {name, *run[len(name) :]}
+    return names | {"<>"} if "!=" in names else names
+
+
 def pattern_words(query: str) -> Words:
     """Identifiers (folded as PostgreSQL folds them) and operators outside strings and comments."""
     functions: set[str] = set()
@@ -166,7 +177,7 @@ def pattern_words(query: str) -> Words:
     relations: set[str] = set()
     for match in _WORDS.finditer(query):
         if match["operator"]:
-            operators.add(match["operator"])
+            operators.update(_operator_names(match["operator"]))
             continue
         if match["quoted"] is not None:
             word, call = match["quoted"].replace('""', '"'), match["qcall"]

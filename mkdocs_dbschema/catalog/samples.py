@@ -232,15 +232,15 @@ def _read_chunk(
 # rolls that block back once read, which gives the chunk's locks back. A DO block
 # returns nothing, so each chunk's rows come out as one notice. The reads were composed
 # by psycopg (identifiers quoted) and reach the block in a transaction-local setting.
-# Where the server would write notices to its log (log_min_messages at notice or
-# lower), the block reads nothing: rows never reach a log, and each table is read alone.
+# Unless the server is known to keep notices out of its log (log_min_messages at warning
+# or above), the block reads nothing: rows never reach a log, and each table is read alone.
 READ_CHUNKS = """
 DO $dbschema$
 DECLARE
     chunk record;
-    found text;
+    chunk_rows text;
 BEGIN
-    IF current_setting('log_min_messages') ~ '^(debug[1-5]|info|notice)$' THEN
+    IF current_setting('log_min_messages') NOT IN ('warning', 'error', 'log', 'fatal', 'panic') THEN
         RAISE EXCEPTION USING ERRCODE = 'DBS02', MESSAGE = 'notices would reach the server log';
     END IF;
     PERFORM set_config('client_min_messages', 'notice', true);
@@ -249,8 +249,9 @@ BEGIN
         FROM json_array_elements_text(current_setting('dbschema.sample_reads')::json) WITH ORDINALITY
     LOOP
         BEGIN
-            EXECUTE chunk.query INTO found;
-            RAISE NOTICE USING MESSAGE = 'dbschema-sample ' || chunk.number || ' ' || coalesce(found, '{}');
+            EXECUTE chunk.query INTO chunk_rows;
+            RAISE NOTICE USING
+                MESSAGE = 'dbschema-sample ' || chunk.number || ' ' || coalesce(chunk_rows, '{}');
             RAISE EXCEPTION USING ERRCODE = 'DBS01';  -- back to the block's start: its locks go
         EXCEPTION
             WHEN SQLSTATE 'DBS01' THEN NULL;
@@ -289,6 +290,10 @@ def _read_chunks(
         with conn.begin_nested():
             driver.execute("SELECT set_config('dbschema.sample_reads', %s, true)", (json.dumps(reads),))
             driver.execute(READ_CHUNKS)
+    except psycopg.Error:
+        if _connection_lost(driver):
+            raise
+        # A timeout part-way: the chunks read before it keep their rows.
     finally:
         driver.remove_notice_handler(collect)
     return [notices.get(number) for number in range(len(chunks))]

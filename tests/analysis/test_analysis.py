@@ -543,19 +543,27 @@ def test_operators_a_keyword_implies_count_as_reached(make_db, tmp_path: Path) -
         "CREATE FUNCTION app.level_eq(app.level, app.level) RETURNS bool LANGUAGE sql IMMUTABLE "
         "AS $$ SELECT app.boom(7) = 1 $$;"
         "CREATE OPERATOR = (LEFTARG = app.level, RIGHTARG = app.level, FUNCTION = app.level_eq);"
+        # VOLATILE, yet estimating `l < 'high'` calls it on the column's common values.
+        "CREATE FUNCTION app.level_lt(app.level, app.level) RETURNS bool LANGUAGE plpgsql VOLATILE "
+        "AS $$ BEGIN RETURN app.boom(8) = 1; END $$;"
+        "CREATE OPERATOR < (LEFTARG = app.level, RIGHTARG = app.level, FUNCTION = app.level_lt);"
         "CREATE TABLE t (id int PRIMARY KEY, l app.level);"
     )
-    patterns = [
-        "SELECT * FROM t WHERE 'low'::app.level IN ('high'::app.level)",
-        "SELECT * FROM t WHERE id IN (1, 2)",  # the name is all a pattern shows: refused too
-    ]
+    patterns = {
+        "SELECT * FROM t WHERE 'low'::app.level IN ('high'::app.level)": "app.level_eq() (behind the operator =)",
+        "SELECT * FROM t WHERE id IN (1, 2)": "app.level_eq() (behind the operator =)",  # by name only
+        "SELECT * FROM t WHERE id=-1": "app.level_eq() (behind the operator =)",  # `=` then a unary `-`
+        "SELECT * FROM t WHERE l < 'high'": "app.level_lt() (behind the operator <)",
+    }
     page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in patterns)
     page += "```sql\n-- explain\nSELECT * FROM t WHERE id > 1;\n```\n"
     result = build(tmp_path, {"index.md": page}, {"dsn": url})
     assert result.returncode == 0, result.log
     assert "boom ran" not in result.log
     warnings = [line for line in result.log.splitlines() if "not planned" in line]
-    assert len(warnings) == 2 and all("app.level_eq() (behind the operator =)" in w for w in warnings)
+    assert len(warnings) == len(patterns)
+    for reached, warning in zip(patterns.values(), warnings, strict=True):
+        assert reached in warning
     assert result.text().count("Est. rows") == 1
     allowed = build(tmp_path / "allowed", {"index.md": page}, {"dsn": url, "plan_functions": ["app.*"]})
     assert "boom ran" in allowed.log  # what the refusal prevented

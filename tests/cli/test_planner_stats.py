@@ -28,10 +28,12 @@ DO $$ BEGIN
         CREATE ROLE dbschema_app_user NOLOGIN;
     END IF;
 END $$;
+CREATE TYPE booking_channel AS ENUM ('direct', 'airbnb', 'motopress');
 CREATE TABLE bookings (
     id bigint PRIMARY KEY,
     tenant_id integer NOT NULL,
     status text NOT NULL,
+    channel booking_channel NOT NULL DEFAULT 'direct',
     guest_email text,
     created_at timestamptz NOT NULL
 );
@@ -40,6 +42,7 @@ ALTER TABLE bookings ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_rows ON bookings FOR SELECT TO dbschema_app_user USING (tenant_id = 7);
 INSERT INTO bookings
 SELECT g, g % 400, CASE WHEN g % 20 = 0 THEN 'cancelled' ELSE 'confirmed' END,
+       CASE WHEN g % 10 = 0 THEN 'airbnb' ELSE 'direct' END::booking_channel,
        'guest' || (g % 50) || '@mail.example', timestamptz '2026-01-01' + g * interval '1 minute'
 FROM generate_series(1, 20000) AS g;
 """
@@ -51,10 +54,14 @@ PATTERN = "SELECT * FROM bookings WHERE tenant_id = 7 AND created_at > '2026-01-
 @pytest.fixture(scope="module")
 def production(server, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     url = server.create_database(SCHEMA)
-    out = tmp_path_factory.mktemp("planner") / "schema.json"
+    folder = tmp_path_factory.mktemp("planner")
+    out, with_values = folder / "schema.json", folder / "values.json"
     result = run("snapshot", "--dsn", url, "--schema", "public", "--planner-stats", "-o", out)
     assert result.exit_code == 0, result.output
-    yield url, out
+    args = ["--schema", "public", "--planner-stats", "--planner-values", "-o", with_values]
+    result = run("snapshot", "--dsn", url, *args)
+    assert result.exit_code == 0, result.output
+    yield url, out, with_values
     server.drop_database(url)
 
 
@@ -69,7 +76,7 @@ def _live_plan(url: str, query: str) -> list[str]:
 
 
 def test_the_snapshot_carries_statistics_and_ddl_without_column_values_a_rule_masks(production) -> None:  # type: ignore[no-untyped-def]
-    _, out = production
+    _, out, with_values = production
     planner = Snapshot.load(out).planner
     assert planner is not None
     tables = {r.name: r for r in planner.relations}
@@ -77,26 +84,36 @@ def test_the_snapshot_carries_statistics_and_ddl_without_column_values_a_rule_ma
     assert tables["bookings"].relpages > 50
     assert tables["bookings_tenant_created"].access_method == "btree"
     columns = {c.column: c for c in planner.columns}
+    # By default only the values the schema itself names (enum labels) are kept.
+    assert columns["channel"].most_common_vals == "{direct,airbnb}"
+    assert columns["status"].n_distinct == 2 and columns["status"].most_common_vals is None
+    assert columns["created_at"].histogram_bounds is None
+    assert "confirmed" not in out.read_text("utf-8")
+    # --planner-values: the other columns' values too, but never what a rule masks.
+    valued = Snapshot.load(with_values).planner
+    assert valued is not None
+    columns = {c.column: c for c in valued.columns}
     assert columns["status"].most_common_vals == "{confirmed,cancelled}"
-    # Emails are data a rule masks: the distribution stays, the values go.
+    assert columns["created_at"].histogram_bounds is not None
     assert columns["guest_email"].n_distinct == 50
     assert columns["guest_email"].most_common_vals is None
-    assert "mail.example" not in out.read_text("utf-8")
+    for path in (out, with_values):
+        assert "mail.example" not in path.read_text("utf-8")
     assert "CREATE TABLE public.bookings" in planner.schema_sql
     assert "\\restrict" not in planner.schema_sql  # pg_dump's per-run key: the file repeats
     assert planner.roles == ("dbschema_app_user",)
 
 
 def test_a_second_snapshot_of_the_unchanged_database_is_byte_identical(production, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    url, out = production
+    url, out, _ = production
     again = tmp_path / "again.json"
     assert run("snapshot", "--dsn", url, "--schema", "public", "--planner-stats", "-o", again).exit_code == 0
     assert again.read_bytes() == out.read_bytes()
 
 
 def test_offline_plans_match_the_source_database_and_need_the_statistics(production) -> None:  # type: ignore[no-untyped-def]
-    url, out = production
-    snapshot = Snapshot.load(out)
+    url, _, with_values = production
+    snapshot = Snapshot.load(with_values)
     assert snapshot.planner is not None
     server = EmbeddedServer()
     try:
@@ -127,7 +144,7 @@ def test_offline_plans_match_the_source_database_and_need_the_statistics(product
 
 
 def test_an_offline_site_plans_a_new_pattern_with_the_index(production, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, out = production
+    _, out, _ = production
     page = f"# Bookings\n\n<< table: bookings | samples: 0 >>\n\n```sql\n-- explain\n{PATTERN}\n```\n"
     offline = build(tmp_path / "site", {"index.md": page}, {"snapshot": str(out), "embedded": False})
     assert offline.returncode == 0, offline.log
@@ -138,7 +155,7 @@ def test_an_offline_site_plans_a_new_pattern_with_the_index(production, tmp_path
 
 def test_embedded_sql_plans_with_a_snapshots_statistics(production, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The schema from migrations, the statistics from production: `embedded_stats`."""
-    _, out = production
+    _, out, _ = production
     (tmp_path / "schema.sql").write_text(SCHEMA.split("INSERT INTO")[0], "utf-8")
     page = f"<< table: bookings | samples: 0 >>\n\n```sql\n-- explain\n{PATTERN}\n```\n"
     options = {"embedded_sql": [str(tmp_path / "schema.sql")]}

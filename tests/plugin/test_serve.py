@@ -316,3 +316,52 @@ def test_serve_watches_what_a_rebuild_reads_besides_the_pages(tmp_path: Path) ->
 
     assert {"meta", "meta/tables.yml", "db", "stats.json"} <= watched(plugin)
     assert "schema.json" in watched({"snapshot": "schema.json", "embedded": False})
+
+
+def test_reused_pages_still_tell_autorefs_their_anchors(
+    make_db: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """autorefs learns headings while a page converts; a page served from the last
+    conversion tells it again, so references to it keep resolving."""
+    import markdown
+
+    converted: list[str] = []
+    convert = markdown.Markdown.convert
+
+    def counting(self: markdown.Markdown, source: str) -> str:
+        if source.strip():
+            converted.append(source)
+        return convert(self, source)
+
+    monkeypatch.setattr(markdown.Markdown, "convert", counting)
+    monkeypatch.delenv("DBSCHEMA_DSN", raising=False)
+    root = tmp_path / "site"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "flow.md").write_text("# Flow\n\n## Guest check-in\n\nSteps.\n", "utf-8")
+    (root / "docs" / "index.md").write_text("See [guest check-in][].\n\n<< table: bookings >>\n", "utf-8")
+    config = {
+        "site_name": "refs",
+        "theme": {"name": "material"},
+        "plugins": ["autorefs", {"dbschema": {"dsn": make_db(SCHEMA)}}],
+        "markdown_extensions": ["attr_list", "tables", "admonition", "toc"],
+    }
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config), "utf-8")
+
+    def load() -> MkDocsConfig:
+        return load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(root / "out"))
+
+    first = load()
+    first.plugins.on_startup(command="serve", dirty=False)
+    try:
+        for edit in ("", "Edited.\n"):
+            if edit:
+                (root / "docs" / "index.md").write_text(
+                    f"{edit}See [guest check-in][].\n\n<< table: bookings >>\n", "utf-8"
+                )
+            converted.clear()
+            mkdocs_build(load(), serve_url=SERVE_URL)
+            page = (root / "out" / "index.html").read_text("utf-8")
+            assert 'href="flow/#guest-check-in"' in page, edit
+        assert len(converted) == 1  # only the edited page was converted the second time
+    finally:
+        first.plugins.on_shutdown()

@@ -4,14 +4,12 @@
 -- policies of the relations a pattern names, and behind its operators. Built-in
 -- functions and C functions of extensions are trusted; every other function is
 -- listed with the word of the pattern that leads to it.
-WITH RECURSIVE untrusted AS (
-    SELECT p.oid, format('%I.%I', n.nspname, p.proname) AS name
+WITH RECURSIVE user_code AS (
+    SELECT p.oid, format('%I.%I', n.nspname, p.proname) AS name, p.provolatile, l.lanname
     FROM pg_proc AS p
     JOIN pg_namespace AS n ON n.oid = p.pronamespace
     JOIN pg_language AS l ON l.oid = p.prolang
     WHERE p.oid >= 16384  -- FirstNormalObjectId: created after initdb
-      -- The planner evaluates no VOLATILE function, but inlines SQL ones of any kind.
-      AND (p.provolatile <> 'v' OR l.lanname = 'sql')
       AND NOT (
           l.lanname IN ('c', 'internal')
           AND EXISTS (
@@ -19,6 +17,11 @@ WITH RECURSIVE untrusted AS (
               WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
           )
       )
+),
+-- Called with constant arguments: the planner evaluates no VOLATILE function, but
+-- inlines SQL ones of any kind.
+untrusted AS (
+    SELECT oid, name FROM user_code WHERE provolatile <> 'v' OR lanname = 'sql'
 ),
 called AS (
     SELECT word, u.name
@@ -30,8 +33,9 @@ operated AS (
     SELECT word, u.name
     FROM unnest(CAST(:operators AS text[])) AS word
     JOIN pg_operator AS o ON o.oprname = word
-    -- Its function, and the estimators planning calls to price it.
-    JOIN untrusted AS u ON u.oid IN (o.oprcode::oid, o.oprrest::oid, o.oprjoin::oid)
+    -- Its function, and the estimators planning calls to price it; selectivity estimation
+    -- calls the operator's function on common values whatever its volatility.
+    JOIN user_code AS u ON u.oid IN (o.oprcode::oid, o.oprrest::oid, o.oprjoin::oid)
 ),
 -- Relations a word names, and the relations their views read, at any depth.
 reached (word, relid) AS (
