@@ -169,3 +169,24 @@ def test_embedded_sql_plans_with_a_snapshots_statistics(production, tmp_path: Pa
     missing = build(tmp_path / "missing", {"index.md": page}, {**options, "embedded_stats": "nope.json"})
     assert missing.returncode != 0
     assert "embedded_stats: no file" in missing.log
+
+
+def test_a_schema_that_partly_loads_plans_what_loaded_and_lists_the_rest() -> None:
+    from mkdocs_dbschema.catalog.planner import PlannerStats, RelationStats
+
+    schema_sql = (
+        "CREATE TABLE public.notes (\n    id integer PRIMARY KEY,\n    body public.no_such_type\n);\n"
+        "CREATE TABLE public.events (id integer PRIMARY KEY, at timestamptz);\n"
+    )
+    planner = PlannerStats(
+        relations=(RelationStats("public", "events", "r", 100, 20000.0, 100, "heap"),), schema_sql=schema_sql
+    )
+    server = EmbeddedServer()
+    try:
+        _, plans, problems = plan_offline(
+            planner, "public", ["SELECT * FROM events WHERE id = 1"], (), SessionSettings(), server
+        )
+    finally:
+        server.stop()
+    assert problems == ['type "public.no_such_type" does not exist']  # its LINE / ^ lines left out
+    assert plans["SELECT * FROM events WHERE id = 1"].indexes == ["events_pkey"]  # 20,000 rows restored
