@@ -188,6 +188,10 @@ def read_planner(
         schema_sql = dump_schema(url, schemas, pg_dump, settings.statement_timeout, settings.lock_timeout)
     except PlannerError as error:
         raise DatabaseError(str(error)) from None
+    # Defaults and bodies hold values too (an address as a DEFAULT): the value rules apply
+    # as on the cards. The DDL only serves planning, so a masked literal costs nothing.
+    if redactor is not None:
+        schema_sql = redactor.text(schema_sql)
     return dataclasses.replace(stats, schema_sql=schema_sql)
 
 

@@ -35,7 +35,8 @@ CREATE TABLE bookings (
     status text NOT NULL,
     channel booking_channel NOT NULL DEFAULT 'direct',
     guest_email text,
-    created_at timestamptz NOT NULL
+    created_at timestamptz NOT NULL,
+    desk_email text DEFAULT 'frontdesk@hotel-secret.example'
 );
 CREATE INDEX bookings_tenant_created ON bookings (tenant_id, created_at);
 ALTER TABLE bookings ENABLE ROW LEVEL SECURITY;
@@ -99,6 +100,7 @@ def test_the_snapshot_carries_statistics_and_ddl_without_column_values_a_rule_ma
     assert columns["guest_email"].most_common_vals is None
     for path in (out, with_values):
         assert "mail.example" not in path.read_text("utf-8")
+        assert "frontdesk@hotel-secret.example" not in path.read_text("utf-8")  # a DEFAULT in the DDL
     assert "CREATE TABLE public.bookings" in planner.schema_sql
     assert "\\restrict" not in planner.schema_sql  # pg_dump's per-run key: the file repeats
     assert planner.roles == ("dbschema_app_user",)
