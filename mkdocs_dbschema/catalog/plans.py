@@ -42,7 +42,7 @@ class Untrusted:
     """A function that is not built in, which planning a pattern may run."""
 
     function: str  # schema.name
-    via: str  # "function" / "operator" / "relation"
+    via: str  # "function" / "operator" / "relation" / "cast"
     word: str  # what in the pattern leads to it
 
 
@@ -193,12 +193,23 @@ def pattern_words(query: str) -> Words:
     return Words(frozenset(functions), frozenset(operators), frozenset(relations))
 
 
-_VIA = {"function": "called as {}", "operator": "behind the operator {}", "relation": "used by {}"}
+_VIA = {
+    "function": "called as {}",
+    "operator": "behind the operator {}",
+    "relation": "used by {}",
+    "cast": "in a cast to {}",
+}
+
+
+def _reached(untrusted: Untrusted) -> str:
+    if untrusted.via == "cast" and not untrusted.word:
+        return "in an implicit or assignment cast"
+    return _VIA[untrusted.via].format(untrusted.word)
 
 
 def refusal(plan: QueryPlan) -> str:
     """Why a pattern was not planned, and how to allow it."""
-    named = ", ".join(f"{u.function}() ({_VIA[u.via].format(u.word)})" for u in plan.refused)
+    named = ", ".join(f"{u.function}() ({_reached(u)})" for u in plan.refused)
     listed = ", ".join(sorted({u.function for u in plan.refused}))
     return (
         f"it may run {named}. Planning evaluates STABLE and IMMUTABLE functions called with "
@@ -223,7 +234,12 @@ def untrusted_calls(conn: sa.Connection, queries: Sequence[str]) -> dict[str, li
     ).all()
     found: dict[str, list[Untrusted]] = {}
     for query, named in words.items():
-        kinds = {"function": named.functions, "operator": named.operators, "relation": named.relations}
+        kinds = {
+            "function": named.functions,
+            "operator": named.operators,
+            "relation": named.relations,
+            "cast": named.relations | {""},  # a type's name is a word too; '' applies to all
+        }
         found[query] = [Untrusted(row.name, row.via, row.word) for row in rows if row.word in kinds[row.via]]
     return found
 

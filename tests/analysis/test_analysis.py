@@ -569,6 +569,46 @@ def test_operators_a_keyword_implies_count_as_reached(make_db, tmp_path: Path) -
     assert "boom ran" in allowed.log  # what the refusal prevented
 
 
+def test_cast_functions_count_as_reached(make_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A cast folds with its constant while planning: an explicit cast names its type; an
+    implicit or assignment cast applies where no type is named, so every pattern needs it
+    allowed."""
+    setup = (
+        "CREATE SCHEMA app;"
+        "CREATE FUNCTION app.boom(int) RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN RAISE EXCEPTION 'boom ran'; END $$;"
+        "CREATE TYPE app.level AS ENUM ('low', 'high');"
+        "CREATE FUNCTION app.to_level(int) RETURNS app.level LANGUAGE plpgsql IMMUTABLE "
+        "AS $$ BEGIN RETURN CASE WHEN app.boom($1) = 1 THEN 'low' END; END $$;"
+        "CREATE CAST (int AS app.level) WITH FUNCTION app.to_level(int);"
+        "CREATE TABLE t (id int PRIMARY KEY, l app.level);"
+    )
+    explicit = "SELECT * FROM t WHERE l = 1::app.level"
+    plain = "SELECT * FROM t WHERE id > 1"
+    page = "".join(f"```sql\n-- explain\n{p};\n```\n\n" for p in (explicit, plain))
+    result = build(tmp_path / "explicit", {"index.md": page}, {"dsn": make_db(setup)})
+    assert result.returncode == 0 and "boom ran" not in result.log, result.log
+    (warning,) = [line for line in result.log.splitlines() if "not planned" in line]
+    assert "app.to_level() (in a cast to level)" in warning
+    assert result.text().count("Est. rows") == 1  # the pattern naming no such type plans
+    implicit = build(
+        tmp_path / "implicit",
+        {"index.md": page},
+        {
+            "dsn": make_db(
+                setup.replace(
+                    "WITH FUNCTION app.to_level(int);", "WITH FUNCTION app.to_level(int) AS ASSIGNMENT;"
+                )
+            )
+        },
+    )
+    warnings = [line for line in implicit.log.splitlines() if "not planned" in line]
+    assert len(warnings) == 2 and all("in an implicit or assignment cast" in w for w in warnings)
+    allowed = build(
+        tmp_path / "allowed", {"index.md": page}, {"dsn": make_db(setup), "plan_functions": ["app.*"]}
+    )
+    assert "boom ran" in allowed.log  # what the refusal prevented
+
+
 def test_policies_for_everyone_are_named_as_such(make_db) -> None:  # type: ignore[no-untyped-def]
     url = make_db(
         ensure_role("dbschema_app")

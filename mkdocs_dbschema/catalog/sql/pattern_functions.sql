@@ -1,7 +1,7 @@
 -- Code that planning a query pattern may run: the planner evaluates STABLE and
 -- IMMUTABLE functions called with constant arguments, including those it meets
 -- in views (and the views they read), column defaults, check constraints and
--- policies of the relations a pattern names, and behind its operators. Built-in
+-- policies of the relations a pattern names, behind its operators and in casts. Built-in
 -- functions and C functions of extensions are trusted; every other function is
 -- listed with the word of the pattern that leads to it.
 WITH RECURSIVE user_code AS (
@@ -69,10 +69,27 @@ used AS (
     JOIN pg_depend AS d ON d.classid = parts.classid AND d.objid = parts.objid
     JOIN untrusted AS u ON u.oid = d.refobjid
     WHERE d.refclassid = 'pg_proc'::regclass
+),
+-- Cast functions fold with constants too: an explicit cast names its type
+-- (`1::app.level`); an implicit or assignment cast applies where no type is named, so
+-- it counts for every pattern (the word '').
+casts AS (
+    SELECT word, u.name
+    FROM unnest(CAST(:relations AS text[])) AS word
+    JOIN pg_type AS t ON t.typname = word
+    JOIN pg_cast AS c ON c.casttarget = t.oid
+    JOIN untrusted AS u ON u.oid = c.castfunc
+    UNION
+    SELECT '', u.name
+    FROM pg_cast AS c
+    JOIN untrusted AS u ON u.oid = c.castfunc
+    WHERE c.castcontext IN ('i', 'a')
 )
 SELECT 'function' AS via, word, name FROM called
 UNION
 SELECT 'operator', word, name FROM operated
 UNION
 SELECT 'relation', word, name FROM used
+UNION
+SELECT 'cast', word, name FROM casts
 ORDER BY 1, 2, 3
