@@ -129,7 +129,10 @@ class Snapshot:
         return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: Path) -> None:
-        path.write_text(self.to_json(), "utf-8")
+        """Whole or not at all: a serve watching the file never reads half of it."""
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(self.to_json(), "utf-8")
+        partial.replace(path)
 
     # -- reading -------------------------------------------------------------
 
