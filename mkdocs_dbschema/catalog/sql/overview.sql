@@ -96,33 +96,8 @@ SELECT
     c.oid::regclass::text AS display,
     c.relkind,
     obj_description(c.oid, 'pg_class') AS comment,
-    CASE
-        WHEN c.relkind = 'p' THEN (
-            -- A partitioned table stores nothing itself: add up its leaves.
-            WITH RECURSIVE t (relid) AS (
-                SELECT c.oid
-                UNION ALL
-                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            )
-            SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
-            FROM t
-            JOIN pg_class AS l ON l.oid = t.relid
-            WHERE l.relkind <> 'p'
-        )
-        WHEN c.relkind IN ('r', 'm', 'f') AND c.reltuples >= 0 THEN c.reltuples
-    END::float8 AS row_estimate,
-    CASE
-        WHEN c.relkind = 'p' THEN (
-            WITH RECURSIVE t (relid) AS (
-                SELECT c.oid
-                UNION ALL
-                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            )
-            SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)
-            FROM t
-        )
-        ELSE pg_total_relation_size(c.oid)
-    END::bigint AS total_bytes,
+    totals.row_estimate,
+    totals.total_bytes,
     (
         SELECT json_agg(
             json_build_object(
@@ -164,6 +139,27 @@ SELECT
 FROM roots
 JOIN pg_class AS c ON c.oid = roots.oid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (
+    -- The relation's row estimate and sizes or, for a partitioned table, which stores
+    -- nothing itself, those of its leaves added up: one walk through pg_inherits
+    -- (pg_partition_tree would lock every partition until the transaction ends).
+    WITH RECURSIVE members (oid) AS (
+        SELECT c.oid
+        UNION ALL
+        SELECT i.inhrelid FROM members JOIN pg_inherits AS i ON i.inhparent = members.oid
+        WHERE c.relkind = 'p'
+    )
+    SELECT
+        CASE
+            WHEN c.relkind = 'p' THEN
+                CASE WHEN bool_and(m.reltuples >= 0) FILTER (WHERE m.relkind <> 'p')
+                    THEN sum(m.reltuples) FILTER (WHERE m.relkind <> 'p') END
+            WHEN c.relkind IN ('r', 'm', 'f') AND c.reltuples >= 0 THEN c.reltuples
+        END::float8 AS row_estimate,
+        coalesce(sum(pg_total_relation_size(m.oid)), 0)::bigint AS total_bytes
+    FROM members
+    JOIN pg_class AS m ON m.oid = members.oid
+) AS totals
 LEFT JOIN primary_keys AS pk ON pk.oid = c.oid
 LEFT JOIN other_keys AS ok ON ok.oid = c.oid
 LEFT JOIN foreign_keys AS fk ON fk.oid = c.oid

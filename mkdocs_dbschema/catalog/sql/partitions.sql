@@ -25,35 +25,32 @@ SELECT
     pg_get_expr(c.relpartbound, c.oid) AS bound,
     c.relkind,
     tree.depth,
-    CASE
-        WHEN c.relkind = 'p' THEN (
-            WITH RECURSIVE t (relid) AS (
-                SELECT c.oid
-                UNION ALL
-                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            )
-            SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
-            FROM t
-            JOIN pg_class AS l ON l.oid = t.relid
-            WHERE l.relkind <> 'p'
-        )
-        WHEN c.reltuples >= 0 THEN c.reltuples
-    END::float8 AS row_estimate,
-    CASE
-        WHEN c.relkind = 'p' THEN (
-            WITH RECURSIVE t (relid) AS (
-                SELECT c.oid
-                UNION ALL
-                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            )
-            SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)
-            FROM t
-        )
-        ELSE pg_total_relation_size(c.oid)
-    END::bigint AS total_bytes,
+    totals.row_estimate,
+    totals.total_bytes,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key
 FROM tree
 JOIN pg_class AS c ON c.oid = tree.oid
 JOIN pg_class AS p ON p.oid = tree.root
 JOIN pg_namespace AS pn ON pn.oid = p.relnamespace
+CROSS JOIN LATERAL (
+    -- The relation's row estimate and sizes or, for a partitioned table, which stores
+    -- nothing itself, those of its leaves added up: one walk through pg_inherits
+    -- (pg_partition_tree would lock every partition until the transaction ends).
+    WITH RECURSIVE members (oid) AS (
+        SELECT c.oid
+        UNION ALL
+        SELECT i.inhrelid FROM members JOIN pg_inherits AS i ON i.inhparent = members.oid
+        WHERE c.relkind = 'p'
+    )
+    SELECT
+        CASE
+            WHEN c.relkind = 'p' THEN
+                CASE WHEN bool_and(m.reltuples >= 0) FILTER (WHERE m.relkind <> 'p')
+                    THEN sum(m.reltuples) FILTER (WHERE m.relkind <> 'p') END
+            WHEN c.reltuples >= 0 THEN c.reltuples
+        END::float8 AS row_estimate,
+        coalesce(sum(pg_total_relation_size(m.oid)), 0)::bigint AS total_bytes
+    FROM members
+    JOIN pg_class AS m ON m.oid = members.oid
+) AS totals
 ORDER BY 1, tree.path

@@ -6,24 +6,10 @@ SELECT
     c.oid::regclass::text AS display,
     c.relkind,
     obj_description(c.oid, 'pg_class') AS comment,
-    CASE
-        WHEN c.relkind = 'p' THEN (
-            -- A partitioned table stores nothing itself: add up its leaves.
-            WITH RECURSIVE t (relid) AS (
-                SELECT c.oid
-                UNION ALL
-                SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            )
-            SELECT CASE WHEN bool_and(l.reltuples >= 0) THEN sum(l.reltuples) END
-            FROM t
-            JOIN pg_class AS l ON l.oid = t.relid
-            WHERE l.relkind <> 'p'
-        )
-        WHEN c.reltuples >= 0 THEN c.reltuples
-    END::float8 AS row_estimate,
-    sizes.total_bytes,
-    sizes.table_bytes,
-    sizes.index_bytes,
+    totals.row_estimate,
+    totals.total_bytes,
+    totals.table_bytes,
+    totals.index_bytes,
     c.relrowsecurity AS rls_enabled,
     c.relforcerowsecurity AS rls_forced,
     row_security_active(c.oid) AS rls_active,
@@ -102,20 +88,27 @@ JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_all_tables AS st ON st.relid = c.oid
 LEFT JOIN pg_statio_all_tables AS io ON io.relid = c.oid
 CROSS JOIN LATERAL (
-    -- Sizes of the relation, or of every member of its partition tree.
+    -- The relation's row estimate and sizes or, for a partitioned table, which stores
+    -- nothing itself, those of its leaves added up: one walk through pg_inherits
+    -- (pg_partition_tree would lock every partition until the transaction ends).
+    WITH RECURSIVE members (oid) AS (
+        SELECT c.oid
+        UNION ALL
+        SELECT i.inhrelid FROM members JOIN pg_inherits AS i ON i.inhparent = members.oid
+        WHERE c.relkind = 'p'
+    )
     SELECT
+        CASE
+            WHEN c.relkind = 'p' THEN
+                CASE WHEN bool_and(m.reltuples >= 0) FILTER (WHERE m.relkind <> 'p')
+                    THEN sum(m.reltuples) FILTER (WHERE m.relkind <> 'p') END
+            WHEN c.reltuples >= 0 THEN c.reltuples
+        END::float8 AS row_estimate,
         coalesce(sum(pg_total_relation_size(m.oid)), 0)::bigint AS total_bytes,
         coalesce(sum(pg_relation_size(m.oid)), 0)::bigint AS table_bytes,
         coalesce(sum(pg_indexes_size(m.oid)), 0)::bigint AS index_bytes
-    FROM (
-        WITH RECURSIVE t (relid) AS (
-            SELECT c.oid
-            UNION ALL
-            SELECT i.inhrelid FROM t JOIN pg_inherits AS i ON i.inhparent = t.relid
-            WHERE c.relkind = 'p'
-        )
-        SELECT relid AS oid FROM t
-    ) AS m
-) AS sizes
+    FROM members
+    JOIN pg_class AS m ON m.oid = members.oid
+) AS totals
 WHERE c.oid = ANY(CAST(:oids AS oid[]))
 ORDER BY 2
