@@ -130,6 +130,21 @@ class EmbeddedServer:
             check=False,
         )
 
+    def _fresh_database(self, *, keep_statistics: bool) -> str:
+        """A new server with an empty database; its URL. `keep_statistics`: planner
+        statistics will be restored, so no autovacuum worker may analyse over them (or
+        truncate the empty pages they come with)."""
+        self.stop()  # a changed file, or a failed load: start over on a fresh server
+        server = self._start()
+        admin = server.get_uri("postgres")
+        result = self._run_psql(admin, "-c", f"CREATE DATABASE {DATABASE}")
+        if result.returncode:
+            raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        if keep_statistics:
+            self._run_psql(admin, "-c", "ALTER SYSTEM SET autovacuum = off")
+            self._run_psql(admin, "-c", "SELECT pg_reload_conf()")
+        return str(server.get_uri(DATABASE))
+
     def database_url(self, sql_files: Sequence[Path], statistics: Path | None = None) -> tuple[str, bool]:
         """The URL of a database holding exactly `sql_files`, with the planner statistics of
         `statistics` restored after ANALYZE; True when it was (re)loaded. What of the
@@ -138,15 +153,7 @@ class EmbeddedServer:
         signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in inputs)
         if self._server is not None and signature == self._loaded:
             return str(self._server.get_uri(DATABASE)), False
-        self.stop()  # a changed file, or a failed load: start over on a fresh server
-        server = self._start()
-        uri: str = server.get_uri(DATABASE)
-        result = self._run_psql(server.get_uri("postgres"), "-c", f"CREATE DATABASE {DATABASE}")
-        if result.returncode:
-            raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
-        if statistics is not None:  # no autovacuum worker may analyse over the restored statistics
-            self._run_psql(server.get_uri("postgres"), "-c", "ALTER SYSTEM SET autovacuum = off")
-            self._run_psql(server.get_uri("postgres"), "-c", "SELECT pg_reload_conf()")
+        uri = self._fresh_database(keep_statistics=statistics is not None)
         for path in sql_files:
             result = self._run_psql(uri, "-f", str(path))
             if result.returncode:
@@ -165,12 +172,7 @@ class EmbeddedServer:
         """A fresh database holding as much of a recorded schema (pg_dump output) as this
         server can create: a statement that fails (a missing extension, say) is skipped
         and reported, one line each, the rest still loads."""
-        self.stop()
-        server = self._start()
-        uri: str = server.get_uri(DATABASE)
-        result = self._run_psql(server.get_uri("postgres"), "-c", f"CREATE DATABASE {DATABASE}")
-        if result.returncode:
-            raise EmbeddedError(f"preparing the embedded database failed: {result.stderr.strip()}")
+        uri = self._fresh_database(keep_statistics=True)
         assert self._workdir is not None
         # Roles are cluster-wide and pg_dump leaves them out; policies name them.
         with psycopg.connect(uri, autocommit=True) as conn:

@@ -8,8 +8,8 @@ embedded server, the statistics are restored with `pg_restore_relation_stats` an
 extended to the recorded page count. That last step is needed because the planner
 sizes a relation by its file, scaling `reltuples` by the pages it finds; the added
 pages are sparse and all-zero, which PostgreSQL reads as empty pages, so they cost no
-disk and hold no rows. Autovacuum is switched off on that throwaway server: a VACUUM
-would truncate the empty pages again.
+disk and hold no rows. The embedded server starts with autovacuum off for it: a
+VACUUM would truncate the empty pages again, an ANALYZE overwrite the statistics.
 
 Most common values and histograms are column data. They are kept only for columns no
 redaction rule names and whose values no rule would mask; the other statistics
@@ -315,8 +315,6 @@ def _restore(uri: str, stats: PlannerStats) -> list[str]:
         version = conn.info.server_version
         if version < PG_RESTORE_STATS:
             return [f"restoring planner statistics needs PostgreSQL 18 (the server is {version // 10000})"]
-        conn.execute("ALTER SYSTEM SET autovacuum = off")
-        conn.execute("SELECT pg_reload_conf()")
         settings: dict[str, int] = dict(
             conn.execute(
                 "SELECT name, setting::bigint FROM pg_settings WHERE name IN ('block_size', 'segment_size')"
