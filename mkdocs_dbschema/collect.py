@@ -64,6 +64,18 @@ def sample_limit(table: Table, request: SampleRequest) -> int:
 
 
 @contextmanager
+def _session(url: URL, settings: SessionSettings) -> Iterator[sa.Connection]:
+    """One read-only, time-bounded connection, watched client-side; disposed after."""
+    engine = create_engine(url, settings)
+    guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
+    try:
+        with connect(engine) as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def _reading(dog: Watchdog | None, what: str) -> Iterator[None]:
     """Turn a lost connection or a silent server into one line naming `what`."""
     try:
@@ -119,34 +131,29 @@ def collect(
     the collection. `reuse` (a collection read with its fingerprint, for the same
     arguments) comes back as it is, after that one statement, when the fingerprint
     still matches: nothing the cards show has changed since."""
-    engine = create_engine(url, settings)
-    guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
-    try:
-        with connect(engine) as conn:
-            dog = watchdog_of(conn)
-            stamp = None
-            if fingerprint or reuse is not None:
-                with _reading(dog, "reading the schema fingerprint"):
-                    stamp = read_fingerprint(conn)
-                if reuse is not None and reuse.fingerprint == stamp:
-                    return reuse
-            with _reading(dog, "reading the catalog"):
-                if schemas:
-                    tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
-                    overview_schemas = sorted({*(overview_schemas or ()), *schemas})
-                catalog = read_catalog(conn, list(tables))
-                if overview_schemas is not None:
-                    documented = {t.schema for t in catalog.tables.values()} | set(overview_schemas)
-                    overview = read_overview(conn, schemas=sorted(documented))
-                    catalog = dataclasses.replace(catalog, overview=overview)
-            if redactor is not None:
-                catalog = redact_schema_text(redact_defaults(catalog, redactor))
-            with _reading(dog, "reading sample rows"):
-                samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
-            with _reading(dog, "planning query patterns"):
-                plans = _plan(conn, patterns, plan_functions, settings)
-    finally:
-        engine.dispose()
+    with _session(url, settings) as conn:
+        dog = watchdog_of(conn)
+        stamp = None
+        if fingerprint or reuse is not None:
+            with _reading(dog, "reading the schema fingerprint"):
+                stamp = read_fingerprint(conn)
+            if reuse is not None and reuse.fingerprint == stamp:
+                return reuse
+        with _reading(dog, "reading the catalog"):
+            if schemas:
+                tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
+                overview_schemas = sorted({*(overview_schemas or ()), *schemas})
+            catalog = read_catalog(conn, list(tables))
+            if overview_schemas is not None:
+                documented = {t.schema for t in catalog.tables.values()} | set(overview_schemas)
+                overview = read_overview(conn, schemas=sorted(documented))
+                catalog = dataclasses.replace(catalog, overview=overview)
+        if redactor is not None:
+            catalog = redact_schema_text(redact_defaults(catalog, redactor))
+        with _reading(dog, "reading sample rows"):
+            samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
+        with _reading(dog, "planning query patterns"):
+            plans = _plan(conn, patterns, plan_functions, settings)
     return Collection(catalog, samples, plans, tuple(warnings), stamp)
 
 
@@ -176,13 +183,8 @@ def read_planner(
     """Planner statistics and the DDL of the schemas `catalog` documents, for a snapshot
     that plans offline as this database would (`values`: see read_planner_stats)."""
     schemas = sorted({t.schema for t in catalog.tables.values()})
-    engine = create_engine(url, settings)
-    guard(engine, settings.connect_timeout + settings.statement_timeout / 1000)
-    try:
-        with connect(engine) as conn, _reading(watchdog_of(conn), "reading planner statistics"):
-            stats = read_planner_stats(conn, schemas, redactor, values=values)
-    finally:
-        engine.dispose()
+    with _session(url, settings) as conn, _reading(watchdog_of(conn), "reading planner statistics"):
+        stats = read_planner_stats(conn, schemas, redactor, values=values)
     pg_dump = EmbeddedServer.pg_dump()
     try:
         schema_sql = dump_schema(url, schemas, pg_dump, settings.statement_timeout, settings.lock_timeout)
@@ -213,12 +215,8 @@ def plan_offline(
         if uri is None:
             uri, problems = server.database_from_schema(planner.schema_sql, planner.roles)
             problems += restore(uri, planner)
-        engine = create_engine(parse_url(uri), dataclasses.replace(settings, search_path=search_path))
-        try:
-            with connect(engine) as conn:
-                plans = _plan(conn, patterns, plan_functions, settings)
-        finally:
-            engine.dispose()
+        with _session(parse_url(uri), dataclasses.replace(settings, search_path=search_path)) as conn:
+            plans = _plan(conn, patterns, plan_functions, settings)
     except (EmbeddedError, PlannerError, psycopg.Error, sa.exc.SQLAlchemyError, OSError) as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
         raise DatabaseError(f"planning offline on the embedded PostgreSQL failed: {reason}") from None
