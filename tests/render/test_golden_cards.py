@@ -75,7 +75,7 @@ def canonical(fragment: str) -> str:
         if merged and line.lstrip().startswith("'") and merged[-1].lstrip().startswith("'"):
             indent = len(line) - len(line.lstrip())
             if indent == len(merged[-1]) - len(merged[-1].lstrip()):
-                merged[-1] = merged[-1][:indent] + repr(eval(merged[-1].lstrip()) + eval(line.lstrip()))  # noqa: S307
+                merged[-1] = merged[-1][:indent] + repr(eval(merged[-1].lstrip()) + eval(line.lstrip()))
                 continue
         merged.append(line)
     return "\n".join(merged) + "\n"
