@@ -14,7 +14,8 @@ resident memory from the kernel's accounting of that child, `wait4`):
 - pg_dump -s:          the embedded server's own pg_dump, schema only;
 - postgresql_autodoc:  `-t html` (only when installed; Debian: postgresql-autodoc);
 - static Markdown:     `mkdocs build` of the same pages with the cards the plugin
-                       wrote pasted in as plain Markdown, plugin removed: MkDocs',
+                       wrote pasted in (their Markdown, and the HTML they write
+                       themselves as raw HTML blocks), plugin removed: MkDocs',
                        Material's and Python-Markdown's own cost for this text;
 - plugin:              `mkdocs build` of the site, one `<< table: tN >>` card per
                        table, --per-page cards a page, material theme, search, the
@@ -64,8 +65,10 @@ SAMPLES = 5
 ROWS = 20
 
 CAPTURE_HOOK = '''\
-"""Write each page's Markdown as the plugin left it (runs after every plugin)."""
+"""Write each page's Markdown as the plugin left it (runs after every plugin), with the
+HTML the cards write themselves pasted in where the plugin left its tokens."""
 import os
+import re
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -75,9 +78,15 @@ OUT = Path(os.environ["DBSCHEMA_BENCH_CAPTURE"])
 
 @event_priority(-100)
 def on_page_markdown(markdown, page, config, files):
+    blocks = config.plugins["dbschema"].blocks
+    pasted = re.sub(
+        re.escape(blocks.prefix) + "[0-9a-f]+",
+        lambda found: blocks.html[found[0]].removeprefix("<!--dbschema-->").removesuffix("<!--/dbschema-->"),
+        markdown,
+    )
     target = OUT / page.file.src_uri
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(markdown, "utf-8")
+    target.write_text(pasted, "utf-8")
     return markdown
 '''
 

@@ -7,7 +7,7 @@ import glob
 import hashlib
 import os
 import signal
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +19,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 from sqlalchemy.engine import URL
 
 from . import directives, document, metadata
@@ -40,6 +41,7 @@ from .catalog.plans import QueryPlan, refusal
 from .collect import Collection, SampleRequest, collect, merge, plan_offline, sample_limit
 from .config import DbSchemaConfig
 from .document import link_to
+from .render.blocks import CLOSE, MARKED, OPEN, HtmlBlocks, HtmlBlocksExtension, search_text
 from .render.cards import (
     ATTR_LIST,
     CardRenderer,
@@ -76,6 +78,7 @@ CACHEABLE_EXTENSIONS = frozenset(
         *("meta", "nl2br", "sane_lists", "smarty", "tables", "toc", "wikilinks", "codehilite", "extra"),
         *("markdown.extensions." + name for name in ("abbr", "admonition", "attr_list", "tables", "toc")),
         "AutorefsExtension",
+        "HtmlBlocksExtension",  # the cards' own HTML, keyed by a digest of it
     }
 )
 UNCACHEABLE_PYMDOWNX = frozenset({"pymdownx.snippets"})  # reads other files
@@ -121,6 +124,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.collection: Collection | None = None
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
+        self.blocks = HtmlBlocks()  # the cards' HTML, put in the pages past Python-Markdown
+        self.searched: list[str] = []  # the page's card HTML while search reads its text
+        self.files: Files | None = None
         self.redactor: Redactor | None = None
         self.findings: dict[str, list[Finding]] = {}
         self.card_pages: dict[str, str] = {}  # table key → the page holding its card
@@ -182,7 +188,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 function_bodies=self.config.function_bodies,
             ),
             templates,
+            self.blocks,
         )
+        # MkDocs passes its list to Python-Markdown, which takes Extension instances too.
+        config.markdown_extensions.append(HtmlBlocksExtension(self.blocks))  # type: ignore[arg-type]
         for name, close in self.renderer.unknown_templates().items():
             hint = f" (did you mean {close}?)" if close else ""
             log.warning(
@@ -455,6 +464,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         wants_graph = wants_overview = False
         schemas: set[str] = set()
         cards: list[tuple[str, int, TableRef, bool]] = []
+        self.files = files
         for file in sorted(files.documentation_pages(), key=lambda f: f.src_uri):
             survey = self._survey(file.content_string)
             for ref, request in survey.requests.items():
@@ -542,6 +552,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         # Whatever an interrupted build left half done.
         self.reusing, self.converting, self.page_signature = {}, {}, None
+        self.blocks.clear()
         self._stop_recording()
 
     def _page_signature(self, config: MkDocsConfig, files: Files) -> str | None:
@@ -721,7 +732,25 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def _links(self, page: Page) -> TableLinks:
         if not self.linking:
             return TableLinks()
-        return TableLinks(link_to(self.card_pages, page.file.src_uri, document.anchor), self.keys_by_display)
+        return TableLinks(
+            link_to(self.card_pages, page.file.src_uri, document.anchor),
+            self.keys_by_display,
+            self._href(page),
+        )
+
+    def _href(self, page: Page) -> Callable[[str], str | None]:
+        """Links in a card's own HTML: the built page's URL, as MkDocs makes Markdown links."""
+        files = self.files
+
+        def href(key: str) -> str | None:
+            source = self.card_pages.get(key)
+            target = files.get_file_from_path(source) if files is not None and source else None
+            if target is None:
+                return None
+            there = "" if source == page.file.src_uri else get_relative_url(target.url, page.url)
+            return f"{there}#{document.anchor(key)}"
+
+        return href
 
     def _register(self, page: Page, table: Table) -> None:
         """Let writers link a card from prose, `[motopress_sync_log][]`, through autorefs."""
@@ -773,6 +802,31 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         assert self.renderer is not None
         log.warning("%s: %s: %s", where, source, reason)
         return self.renderer.notice("failure", f"dbschema: {source}", f"{reason} ({where})")
+
+    # Material's search reads each page's HTML with html.parser in its on_page_context; the
+    # cards' tables and highlighted SQL are most of a large site's tags. Search is given their
+    # text with only the tags it keeps (the same entries), and the HTML is put back after.
+    @event_priority(50)
+    def _text_for_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        self.searched = []
+        if page.content and ("search" in config.plugins or "material/search" in config.plugins):
+
+            def plain(found: Any) -> str:
+                self.searched.append(found[1])
+                return OPEN + search_text(found[1]) + CLOSE
+
+            page.content = MARKED.sub(plain, page.content)
+        return context
+
+    @event_priority(-50)
+    def _html_after_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        if page.content:
+            blocks = iter(self.searched)
+            page.content = MARKED.sub(lambda found: next(blocks, found[1]), page.content)
+        self.searched = []
+        return context
+
+    on_page_context = CombinedEvent(_text_for_search, _html_after_search)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.config.stylesheet:

@@ -30,6 +30,7 @@ from ..analysis.redaction import Cell, Sample
 from ..catalog.model import Catalog, Table
 from ..catalog.plans import QueryPlan, refusal
 from . import markdown, sql
+from .blocks import HtmlBlocks, sql_html
 
 # Markdown extensions the cards use when present; without them the cards fall back
 # to plain Markdown rather than printing syntax nobody renders.
@@ -83,8 +84,9 @@ class TableLinks:
     """Table names as links to the page and anchor of their card; a table no page cards
     stays plain text, never a dead link. Names are keys or display names."""
 
-    url: Callable[[str], str | None] = _nowhere  # key → URL relative to the current page
+    url: Callable[[str], str | None] = _nowhere  # key → Markdown link target from the current page
     keys: Mapping[str, str] = field(default_factory=dict)  # display name → key
+    href: Callable[[str], str | None] = _nowhere  # key → URL of the built page, for HTML
 
     def __call__(self, name: str, shown: str | None = None) -> Markup:
         text = markdown.inline_code(shown or name)
@@ -92,6 +94,13 @@ class TableLinks:
         if url is None:
             return text
         return Markup("[") + text + Markup(f"]({quote(url, safe=URL_SAFE)})")
+
+    def html(self, name: str, shown: str | None = None) -> Markup:
+        text = markdown.inline_code(shown or name)
+        url = self.href(self.keys.get(name, name))
+        if url is None:
+            return text
+        return Markup('<a href="') + quote(url, safe=URL_SAFE) + Markup('">') + text + Markup("</a>")
 
 
 @dataclass(frozen=True)
@@ -193,8 +202,11 @@ COMPILED = _CompiledTemplates()
 
 
 class CardRenderer:
-    def __init__(self, options: RenderOptions, template_dirs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self, options: RenderOptions, template_dirs: Sequence[Path] = (), blocks: HtmlBlocks | None = None
+    ) -> None:
         self.options = options
+        self.blocks = blocks or HtmlBlocks()
         self.template_dirs = tuple(Path(d).resolve() for d in template_dirs)
         self.user_loader = jinja2.FileSystemLoader([str(d) for d in template_dirs])
         self.package_loader = jinja2.PackageLoader("mkdocs_dbschema.render", "templates")
@@ -221,6 +233,7 @@ class CardRenderer:
             escape=markdown.text,
             code=functools.partial(markdown.code_block, fenced=SUPERFENCES in options.extensions),
             ic=markdown.inline_code,
+            sql=lambda value, separator="\n\n": sql_html(markdown.code_text(value, separator)),
             size=markdown.size,
             count=markdown.count,
             constraint_sql=sql.constraint_sql,
@@ -248,6 +261,7 @@ class CardRenderer:
             activity_stats=options.activity_stats,
             function_bodies=options.function_bodies,
             cell_text=_cell_text,
+            stash=self.blocks.store,
             frequency=frequency,
             hit_ratio=hit_ratio,
         )

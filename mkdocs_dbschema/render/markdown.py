@@ -32,6 +32,15 @@ def inline_code(value: object) -> Markup:
     return Markup("<code>") + text(value) + Markup("</code>")
 
 
+def code_text(value: object, separator: str = "\n\n") -> str:
+    """The text of a code block of one text or several (joined by `separator`)."""
+    if isinstance(value, Markup):
+        raise TypeError("code blocks take raw text, not escaped Markup")
+    if not isinstance(value, str) and isinstance(value, Iterable):
+        value = separator.join(str(v) for v in value)
+    return _CONTROL.sub(" ", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def code_block(value: object, language: str = "sql", separator: str = "\n\n", fenced: bool = True) -> Markup:
     """A code block of one text or several (joined by `separator`).
 
@@ -40,11 +49,7 @@ def code_block(value: object, language: str = "sql", separator: str = "\n\n", fe
     run of backticks inside. Without superfences an indented block is used: core
     Markdown keeps it literal at any nesting depth.
     """
-    if isinstance(value, Markup):
-        raise TypeError("code blocks take raw text, not escaped Markup")
-    if not isinstance(value, str) and isinstance(value, Iterable):
-        value = separator.join(str(v) for v in value)
-    content = _CONTROL.sub(" ", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    content = code_text(value, separator)
     if not fenced:
         return Markup("\n".join("    " + line for line in content.split("\n")))
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)

@@ -3,6 +3,9 @@ sequences, extensions, privileges and functions, read live and shown on the card
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from conftest import ensure_role, read
 
@@ -49,12 +52,19 @@ def ic(text: str) -> str:
 
 def _card(catalog: Catalog, key: str, **kwargs: object) -> str:
     levels = dependency_levels(catalog.graph)
-    return CardRenderer(RenderOptions()).table_card(
+    renderer = CardRenderer(RenderOptions())
+    card = renderer.table_card(
         catalog.tables[key],
         catalog,
         levels.get(key),
         **kwargs,  # type: ignore[arg-type]
     )
+    return renderer.blocks.pasted(card)
+
+
+def _text(card: str) -> str:
+    """A card's text as a reader sees it (highlighted SQL as its source)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", card))
 
 
 def test_a_key_into_a_partitioned_table_is_one_key(parted: Catalog) -> None:
@@ -98,11 +108,11 @@ def test_sub_partitions_form_a_tree_and_partitions_have_levels(parted: Catalog) 
     ]
     assert parts[1].partition_key == "RANGE (id)" and parts[1].row_estimate == 75
     card = _card(parted, "public.parted")
-    assert f"| └ {ic('parted_2a')} |" in card and f"(by {ic('RANGE (id)')})" in card
+    assert f"└ {ic('parted_2a')}</td>" in card and f"(by {ic('RANGE (id)')})" in card
     levels = dependency_levels(parted.graph)
     assert levels["public.parted"].level == 0
     assert levels["public.parted_1"].level == 1 and levels["public.parted_2a"].level == 2
-    assert "Dependency Level:** 2" in _card(parted, "public.parted_2a")
+    assert "Dependency Level:</strong> 2" in _card(parted, "public.parted_2a")
     assert parted.tables["public.parted_2a"].root == "public.parted"
 
 
@@ -196,7 +206,7 @@ def test_foreign_table_server_and_options(objects: tuple[Catalog, str]) -> None:
     assert feed.foreign_server == "files (file_fdw)"
     assert feed.foreign_options == ("filename '/dev/null'", "format 'csv'")
     card = _card(catalog, "public.rates_feed")
-    assert f"**Server:** {ic('files (file_fdw)')}" in card and ic("filename '/dev/null'") in card
+    assert f"<strong>Server:</strong> {ic('files (file_fdw)')}" in card and ic("filename '/dev/null'") in card
     assert "no comment on this foreign table" in card
 
 
@@ -211,7 +221,7 @@ def test_rules_and_a_table_without_columns(objects: tuple[Catalog, str]) -> None
     )
     assert rule.definition.startswith("CREATE RULE log_codes AS\n    ON INSERT TO codes DO")
     card = _card(catalog, "public.codes")
-    assert "-- Purpose: Audit trail\nCREATE RULE log_codes" in card
+    assert "-- Purpose: Audit trail\nCREATE RULE log_codes" in _text(card)
     assert catalog.tables["public.plain_codes"].rules == ()  # a view's _RETURN rule is its definition
     empty = _card(catalog, "public.nothing")
     assert "No columns." in empty and "| Column |" not in empty
@@ -232,7 +242,7 @@ def test_sequences_never_show_their_current_value(objects: tuple[Catalog, str]) 
     )
     assert seq.max_value == 2**63 - 1
     assert "last_value" not in catalog.to_json()
-    row = f"| {ic('codes_seq_seq')} (identity) | {ic('seq')} | {ic('bigint')} | 100 | 5 |"
+    row = f"<td>{ic('codes_seq_seq')} (identity)</td><td>{ic('seq')}</td><td>{ic('bigint')}</td><td>100</td><td>5</td>"
     assert row in _card(catalog, "public.codes")
 
 
@@ -243,7 +253,7 @@ def test_privileges_per_role(objects: tuple[Catalog, str]) -> None:
     label = next(c for c in codes.columns if c.name == "label")
     assert label.grants == ("dbschema_grantee: UPDATE",)
     card = _card(catalog, "public.codes")
-    assert "- dbschema&#95;grantee&#58; SELECT" in card
+    assert "<li>dbschema&#95;grantee&#58; SELECT" in card
     assert f"column {ic('label')}: dbschema&#95;grantee&#58; UPDATE" in card
 
 
@@ -265,8 +275,11 @@ def test_functions_the_table_uses(objects: tuple[Catalog, str]) -> None:
     proc = catalog.functions["public.unused_proc()"]
     assert proc.kind == "procedure" and proc.used_by == ()
     card = _card(catalog, "public.codes")
-    assert f"| {ic('stamp()')} | trigger | plpgsql | VOLATILE | SECURITY DEFINER | the caller&#39;s |" in card
-    assert f"| {ic('check_code(text)')}: Codes are never empty | check |" in card
+    assert (
+        f"<td>{ic('stamp()')}</td><td>trigger</td><td>plpgsql</td><td>VOLATILE</td>"
+        "<td>SECURITY DEFINER</td><td>the caller&#39;s</td>"
+    ) in card
+    assert f"<td>{ic('check_code(text)')}: Codes are never empty</td><td>check</td>" in card
 
 
 def test_extensions_and_the_new_model_round_trip(objects: tuple[Catalog, str]) -> None:
@@ -326,7 +339,8 @@ def test_function_bodies_only_on_request_and_redacted(make_db) -> None:  # type:
     plain = _card(catalog, "public.jobs")
     assert "s3cretpass" not in plain and "BEGIN PERFORM" not in plain
     table = catalog.tables["public.jobs"]
-    card = CardRenderer(RenderOptions(function_bodies=True)).table_card(table, catalog, None)
+    renderer = CardRenderer(RenderOptions(function_bodies=True))
+    card = _text(renderer.blocks.pasted(renderer.table_card(table, catalog, None)))
     lines = [line.strip() for line in card.splitlines()]
     start = lines.index("FUNCTION ping()")
     assert lines[start : start + 6] == [

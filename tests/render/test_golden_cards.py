@@ -140,8 +140,10 @@ def test_pagila_cards_look_as_before(server: Server, pagila_url: str, tmp_path: 
         # Advisors see the cluster's roles, which other tests add: the demo's cards show them.
         {"dsn": pagila_url, "activity_stats": False, "stylesheet": True, "hide": ["advisors"]},
         strict=True,
-        extensions=yaml.safe_load("[admonition, attr_list, md_in_html, tables, toc, pymdownx.details, "
-                                  "pymdownx.superfences, pymdownx.highlight]"),
+        extensions=yaml.safe_load(
+            "[admonition, attr_list, md_in_html, tables, toc, pymdownx.details, "
+            "pymdownx.superfences, pymdownx.highlight]"
+        ),
     )
     assert result.returncode == 0, result.log
     assert len(cards(result.page())) == len(names)

@@ -32,6 +32,7 @@ from mkdocs_dbschema.catalog.model import (
 from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.catalog.reader import read_catalog
 from mkdocs_dbschema.catalog.samples import read_samples
+from mkdocs_dbschema.render.blocks import HtmlBlocksExtension
 from mkdocs_dbschema.render.cards import CardRenderer, RenderOptions
 
 # Tags a card may produce; anything else in the HTML came from data.
@@ -234,10 +235,11 @@ def _table(text: str) -> tuple[Table, Catalog, Sample]:
 @given(texts)
 def test_any_text_renders_as_text(text: str) -> None:
     table, catalog, sample = _table(text)
-    card = CardRenderer(RenderOptions(groups={text: ["*"]}, group_label=text)).table_card(
-        table, catalog, Level(level=1, cycle=("public.t", text)), sample
+    renderer = CardRenderer(RenderOptions(groups={text: ["*"]}, group_label=text))
+    card = renderer.table_card(table, catalog, Level(level=1, cycle=("public.t", text)), sample)
+    rendered = markdown.Markdown(extensions=[*EXTENSION_NAMES, HtmlBlocksExtension(renderer.blocks)]).convert(
+        card
     )
-    rendered = markdown.Markdown(extensions=EXTENSION_NAMES).convert(card)
     parsed = parse(rendered)
     assert {tag for tag, _ in parsed.tags} <= ALLOWED
     seen = "".join("".join(parsed.text).split())
@@ -311,8 +313,11 @@ def test_any_text_from_a_real_database_renders_as_text(scratch_url: str, text: s
         engine.dispose()
     assert raw.rows == ((text,),)
     sample = redact_sample(raw, catalog.tables[key], 5, Redactor(), 80)
-    card = CardRenderer(RenderOptions()).table_card(catalog.tables[key], catalog, None, sample)
-    parsed = parse(markdown.Markdown(extensions=EXTENSION_NAMES).convert(card))
+    renderer = CardRenderer(RenderOptions())
+    card = renderer.table_card(catalog.tables[key], catalog, None, sample)
+    parsed = parse(
+        markdown.Markdown(extensions=[*EXTENSION_NAMES, HtmlBlocksExtension(renderer.blocks)]).convert(card)
+    )
     assert {tag for tag, _ in parsed.tags} <= ALLOWED
     seen = "".join("".join(parsed.text).split())
     expected = "".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text).split())

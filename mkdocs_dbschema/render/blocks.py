@@ -1,0 +1,95 @@
+"""HTML the cards write themselves, kept out of Python-Markdown.
+
+Converting a card's tables and SQL as Markdown cost most of a large site's build
+(inline patterns over every cell, a Pygments formatter per code block) and then
+Material's search parsed the result again. A card's template writes that HTML
+directly: `HtmlBlocks.store` keeps it and leaves a token line in the Markdown, which
+converts to a paragraph of its own (wherever the card sits: a list, a block quote, a
+tab, a `markdown` div), and `HtmlBlocksExtension` puts the HTML in that paragraph's
+place once the page is HTML. Headings and writers' Markdown stay Markdown: the table of
+contents, anchors and links work as for any page.
+
+Tokens carry a random nonce, so no page text can forge one, and a digest of their HTML,
+so a page's Markdown changes whenever a card's HTML does (the serve page cache keys on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from markdown import Extension, Markdown
+from markdown.postprocessors import Postprocessor
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+
+# Around each block in the converted page, so that the search index can be given its
+# text without its markup (see plugin: on_page_context) and the markup put back after.
+OPEN, CLOSE = "<!--dbschema-->", "<!--/dbschema-->"
+MARKED = re.compile(re.escape(OPEN) + "(.*?)" + re.escape(CLOSE), re.S)
+# The tags Material's search keeps in an entry's text; every other tag it drops.
+SEARCH_KEPT = re.compile(r"<(/?)(p|code|pre|li|ol|ul|sub|sup)\b[^>]*>|<[^>]*>")
+
+
+class HtmlBlocks:
+    def __init__(self) -> None:
+        self.prefix = f"dbschema-html-{secrets.token_hex(8)}-"
+        self.placed = re.compile(rf"(?:<p>)?({self.prefix}[0-9a-f]+)(?:</p>)?")
+        self.html: dict[str, str] = {}
+
+    def store(self, html: str) -> Markup:
+        html = str(html).strip()  # plain text: Markup would escape the markers added to it
+        if not html:
+            return Markup("")
+        token = self.prefix + hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
+        self.html[token] = OPEN + html + CLOSE
+        return Markup(f"\n\n{token}\n\n")
+
+    def pasted(self, markdown: str) -> str:
+        """The Markdown with each token's HTML in its place, as a writer could paste it."""
+        return self.placed.sub(lambda found: MARKED.sub(r"\1", self.html.get(found[1], found[0])), markdown)
+
+    def clear(self) -> None:
+        self.html.clear()
+
+
+class _Insert(Postprocessor):
+    def __init__(self, md: Markdown, blocks: HtmlBlocks) -> None:
+        super().__init__(md)
+        self.blocks = blocks
+
+    def run(self, text: str) -> str:
+        if self.blocks.prefix not in text:
+            return text
+        html = self.blocks.html
+        return self.blocks.placed.sub(lambda found: html.get(found[1], found[0]), text)
+
+
+class HtmlBlocksExtension(Extension):
+    def __init__(self, blocks: HtmlBlocks) -> None:
+        super().__init__()
+        self.blocks = blocks
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.postprocessors.register(_Insert(md, self.blocks), "dbschema_html", 10)
+
+
+def search_text(block: str) -> str:
+    """A block as Material's search would read it: its text, with only the tags the
+    search index keeps, bare."""
+    return SEARCH_KEPT.sub(lambda m: f"<{m[1]}{m[2]}>" if m[2] else "", block)
+
+
+# One lexer and one formatter for every block: pymdownx.highlight builds a formatter per
+# block, and Pygments' formatter computes its whole style sheet when it is made.
+_SQL = get_lexer_by_name("sql", stripnl=False, ensurenl=True)
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def sql_html(source: str) -> Markup:
+    """A highlighted SQL block, marked up as pymdownx.highlight marks up Pygments' output."""
+    code = highlight(source, _SQL, _FORMATTER)
+    return Markup(f'<div class="highlight"><pre><span></span><code>{code}</code></pre></div>')

@@ -1,0 +1,75 @@
+"""The HTML a card writes itself: it reaches the page as written, search indexes the same
+text it would have found in it, links point at built pages, and no page text can forge it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import markdown
+import pytest
+from material.plugins.search.plugin import SearchIndex
+from sites import EXTENSION_NAMES, build
+
+from mkdocs_dbschema.render.blocks import HtmlBlocks, HtmlBlocksExtension
+
+pytestmark = pytest.mark.embedded_only
+
+CAPTURE = """\
+import json
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+
+@event_priority(-100)  # after search and after the plugin put the cards' HTML back
+def on_page_context(context, page, config, nav):
+    Path(config.config_file_path).with_name("content.json").write_text(json.dumps({"content": page.content, "url": page.url}))
+    return context
+"""
+
+
+def test_search_indexes_the_same_text_as_from_the_whole_html(sections_url: str, tmp_path: Path) -> None:
+    (tmp_path / "capture.py").write_text(CAPTURE)
+    page = "# Bookings\n\n<< table: bookings >>\n\n<< table: payments >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url}, extra_config={"hooks": ["capture.py"]})
+    assert result.returncode == 0, result.log
+    captured = json.loads((tmp_path / "content.json").read_text())
+    assert "<!--dbschema-->" not in captured["content"] and "<table>" in captured["content"]
+    # What Material's search makes of the page's whole HTML, as it would without the plugin's help.
+    index = SearchIndex()
+    index.add_entry_from_context(
+        SimpleNamespace(content=captured["content"], toc=[], url=captured["url"], meta={}, title="Bookings")
+    )
+    built = json.loads((result.site / "search" / "search_index.json").read_text())["docs"]
+    assert len(index.entries) > 6
+    # The same words in the same places; runs of whitespace may differ (search splits on them).
+    assert [(e["location"], e["title"], e["text"].split()) for e in built] == [
+        (e["location"], e["title"], e["text"].split()) for e in index.entries
+    ]
+    assert any("CREATE TRIGGER bookings_touch" in e["text"] for e in built)
+
+
+def test_blocks_land_wherever_the_card_sits_and_cannot_be_forged() -> None:
+    blocks = HtmlBlocks()
+    token = blocks.store("<table><tr><td>x</td></tr></table>").strip()
+    forged = blocks.prefix.replace(blocks.prefix[-17:-1], "0" * 16) + "0" * 24
+    md = markdown.Markdown(extensions=[*EXTENSION_NAMES, HtmlBlocksExtension(blocks)])
+    for text in (
+        f"# Title\n\n{token}\n",
+        f"- item\n\n    {token}\n",
+        f"> quoted\n>\n> {token}\n",
+        f'<div class="c" markdown="1">\n\n{token}\n\n</div>\n',
+    ):
+        converted = md.reset().convert(text)
+        assert "<td>x</td>" in converted and "<p><!--" not in converted, text
+    assert forged in md.reset().convert(f"{forged}\n") and "<td>" not in md.convert(f"{forged}\n")
+
+
+def test_links_in_a_cards_html_point_at_the_built_page(sections_url: str, tmp_path: Path) -> None:
+    pages = {"index.md": "<< table: bookings >>\n", "pay.md": "<< table: payments >>\n"}
+    result = build(tmp_path, pages, {"dsn": sections_url})
+    assert result.returncode == 0, result.log
+    assert '<a href="pay/#public-payments"><code>payments</code></a>' in result.page()
+    assert '<a href="../#public-bookings"><code>bookings</code></a>' in result.page("pay")
