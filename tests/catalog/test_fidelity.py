@@ -242,7 +242,7 @@ def test_sequences_never_show_their_current_value(objects: tuple[Catalog, str]) 
     )
     assert seq.max_value == 2**63 - 1
     assert "last_value" not in catalog.to_json()
-    row = f"<td>{ic('codes_seq_seq')} (identity)</td><td>{ic('seq')}</td><td>{ic('bigint')}</td><td>100</td><td>5</td>"
+    row = f"<td>{ic('codes_seq_seq')} (identity)</td>\n<td>{ic('seq')}</td>\n<td>{ic('bigint')}</td>\n<td>100</td>\n<td>5</td>"
     assert row in _card(catalog, "public.codes")
 
 
@@ -276,10 +276,10 @@ def test_functions_the_table_uses(objects: tuple[Catalog, str]) -> None:
     assert proc.kind == "procedure" and proc.used_by == ()
     card = _card(catalog, "public.codes")
     assert (
-        f"<td>{ic('stamp()')}</td><td>trigger</td><td>plpgsql</td><td>VOLATILE</td>"
-        "<td>SECURITY DEFINER</td><td>the caller&#39;s</td>"
+        f"<td>{ic('stamp()')}</td>\n<td>trigger</td>\n<td>plpgsql</td>\n<td>VOLATILE</td>\n"
+        "<td>SECURITY DEFINER</td>\n<td>the caller&#39;s</td>"
     ) in card
-    assert f"<td>{ic('check_code(text)')}: Codes are never empty</td><td>check</td>" in card
+    assert f"<td>{ic('check_code(text)')}: Codes are never empty</td>\n<td>check</td>" in card
 
 
 def test_extensions_and_the_new_model_round_trip(objects: tuple[Catalog, str]) -> None:

@@ -33,7 +33,9 @@ def on_page_context(context, page, config, nav):
 def test_search_indexes_the_same_text_as_from_the_whole_html(sections_url: str, tmp_path: Path) -> None:
     (tmp_path / "capture.py").write_text(CAPTURE)
     page = "# Bookings\n\n<< table: bookings >>\n\n<< table: payments >>\n"
-    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url}, extra_config={"hooks": ["capture.py"]})
+    result = build(
+        tmp_path, {"index.md": page}, {"dsn": sections_url}, extra_config={"hooks": ["capture.py"]}
+    )
     assert result.returncode == 0, result.log
     captured = json.loads((tmp_path / "content.json").read_text())
     assert "<!--dbschema-->" not in captured["content"] and "<table>" in captured["content"]
