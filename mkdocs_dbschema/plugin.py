@@ -55,18 +55,17 @@ from .snapshot import Snapshot, SnapshotError
 
 log = get_plugin_logger(__name__)
 
-# Markdown extensions the cards use, and what each gives them.
+# Markdown extensions the plugin's Markdown uses, and what each gives it (a card's
+# tables, lists and SQL are HTML it writes itself and need none).
 EXTENSION_USES = {
-    "admonition": "warning and notice boxes",
-    "pymdownx.details": "folded definitions, samples and findings",
-    "pymdownx.superfences": "fenced SQL inside lists and boxes, and diagrams",
+    "admonition": "notice boxes",
+    "pymdownx.details": "folded migration notes and advisor findings",
+    "pymdownx.superfences": "fenced SQL of query plans and listings, and diagrams",
     "attr_list": "stable card anchors, links between cards, short table-of-contents labels",
-    "md_in_html": "the card stylesheet's scope",
-    "tables": "column, index and sample tables",
+    "tables": "plan, listing and summary tables",
     "toc": "heading anchors",
 }
 STYLESHEET = "assets/dbschema/dbschema.css"
-MD_IN_HTML = "md_in_html"
 CATALOG_WIDE = ("migration-order", "advisors", "extensions")  # directives about every documented table
 
 
@@ -251,7 +250,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.collection = None
         # Links need stable anchors on card headings, which attr_list writes.
         self.linking = ATTR_LIST in extensions
-        self.wrap_cards = MD_IN_HTML in extensions and self.config.stylesheet
+        self.wrap_cards = self.config.stylesheet
         if self.config.stylesheet and STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         self.autorefs = config.plugins.get("autorefs")
@@ -726,7 +725,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         )
         if self.wrap_cards and not found.indent:
             # A block of its own, so the card's stylesheet touches the card only.
-            return f'<div class="dbschema-card" markdown="1">\n\n{card.strip()}\n\n</div>\n'
+            opening, closing = self.blocks.store('<div class="dbschema-card">'), self.blocks.store("</div>")
+            return f"{opening}{card.strip()}{closing}"
         return card
 
     def _links(self, page: Page) -> TableLinks:

@@ -156,6 +156,21 @@ def _cell_text(cell: Cell) -> Markup:
     return text
 
 
+def _sql(value: Any, separator: str = "\n\n", summary: Any = None) -> Markup:
+    """Highlighted SQL in HTML, folded under `summary` when one is given."""
+    block = sql_html(markdown.code_text(value, separator))
+    if summary is None:
+        return block
+    title = markdown.text(summary)
+    return (
+        Markup('<details class="abstract"><summary>')
+        + title
+        + Markup("</summary>\n")
+        + block
+        + Markup("\n</details>")
+    )
+
+
 def _writer_markdown(value: Any) -> Markup:
     """Metadata text as the writer wrote it: inline Markdown; line breaks become spaces so
     that it stays inside its list item."""
@@ -233,7 +248,7 @@ class CardRenderer:
             escape=markdown.text,
             code=functools.partial(markdown.code_block, fenced=SUPERFENCES in options.extensions),
             ic=markdown.inline_code,
-            sql=lambda value, separator="\n\n": sql_html(markdown.code_text(value, separator)),
+            sql=_sql,
             size=markdown.size,
             count=markdown.count,
             constraint_sql=sql.constraint_sql,
