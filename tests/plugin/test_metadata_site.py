@@ -99,4 +99,4 @@ def test_a_missing_markdown_extension_is_one_clear_warning(sections_url: str, tm
     )
     warnings = [x for x in result.log.splitlines() if "WARNING" in x]
     assert len(warnings) == 1, result.log
-    assert "without admonition (warning and notice boxes), pymdownx.details" in warnings[0]
+    assert "without admonition (notice boxes), pymdownx.details" in warnings[0]
