@@ -725,7 +725,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         )
         if self.wrap_cards and not found.indent:
             # A block of its own, so the card's stylesheet touches the card only.
-            opening, closing = self.blocks.store('<div class="dbschema-card">'), self.blocks.store("</div>")
+            # Search sees the wrapper, so text after the card stays in the page's own section.
+            opening = self.blocks.store('<div class="dbschema-card">', text_for_search=False)
+            closing = self.blocks.store("</div>", text_for_search=False)
             return f"{opening}{card.strip()}{closing}"
         return card
 

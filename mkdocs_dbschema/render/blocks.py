@@ -39,12 +39,14 @@ class HtmlBlocks:
         self.placed = re.compile(rf"(?:<p>)?({self.prefix}[0-9a-f]+)(?:</p>)?")
         self.html: dict[str, str] = {}
 
-    def store(self, html: str) -> Markup:
+    def store(self, html: str, text_for_search: bool = True) -> Markup:
+        """The token line for `html`. Marked blocks reach search as their text alone (see
+        plugin: on_page_context); unmarked HTML (a card's wrapper) reaches it as it is."""
         html = str(html).strip()  # plain text: Markup would escape the markers added to it
         if not html:
             return Markup("")
         token = self.prefix + hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
-        self.html[token] = OPEN + html + CLOSE
+        self.html[token] = OPEN + html + CLOSE if text_for_search else html
         return Markup(f"\n\n{token}\n\n")
 
     def pasted(self, markdown: str) -> str:
