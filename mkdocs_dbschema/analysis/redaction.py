@@ -848,17 +848,40 @@ _UNAMBIGUOUS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 
 
+# What every text an _UNAMBIGUOUS rule changes holds, one alternative (a looser pattern) per
+# rule: schema text without any of these costs one search instead of one per rule. Bounded
+# like the rules, so that the search stays linear.
+_MAYBE_UNAMBIGUOUS = re.compile(
+    "|".join(
+        (
+            r"-----BEGIN ",  # private key block
+            r"://[^@\s'\"]{1,1281}@",  # a URL's password: host and password bounds, and a colon
+            r"hooks\.slack\.com/",
+            r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ",  # JWT
+            r"gh[pousr]_|github_pat_|glpat-|[sr]k_(?:live|test)_|whsec_|xox[abprs]-|AKIA|ASIA",
+            r"(?i:secret[_-]?access[_-]?key)",
+            r"(?i:bearer)[ \t]",
+            r"\d(?:[ -]?\d){12}",  # a card number has 13 digits at least
+        )
+    )
+)
+
+
+def _mask_each_unambiguous(text: str) -> str:
+    for pattern, replace in _UNAMBIGUOUS:
+        text = pattern.sub(replace, text)
+    return text
+
+
 def mask_unambiguous(text: str) -> str:
     """`text` with only unambiguous secrets masked — URL passwords, AWS, GitHub, GitLab, Stripe
     and Slack keys, JWTs, private key blocks, bearer tokens, card numbers — and every other
     character as it was: for SQL and comments from the catalog, where an email, a phone
     number or a UUID is schema, not data."""
     try:
-        for pattern, replace in _UNAMBIGUOUS:
-            text = pattern.sub(replace, text)
+        return _mask_each_unambiguous(text) if _MAYBE_UNAMBIGUOUS.search(text) else text
     except Exception:  # never fails a build; what cannot be inspected is not shown
         return REDACTED
-    return text
 
 
 # Fields of the model that hold text written by whoever wrote the schema: comments,

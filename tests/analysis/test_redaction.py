@@ -13,11 +13,15 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mkdocs_dbschema.analysis.redaction import (
+    _MAYBE_UNAMBIGUOUS,
     REDACTED,
     Pseudonyms,
     Redactor,
+    _mask_each_unambiguous,
     mask_unambiguous,
     mask_url,
     redact_sample,
@@ -1061,6 +1065,43 @@ def test_the_redactor_would_mask_what_unambiguous_masking_keeps() -> None:
 def test_unambiguous_secrets_are_masked_and_the_sql_still_reads(secret_part: str, masked_part: str) -> None:
     template = "SELECT {} AS v, 'ana@hotel.co'::text AS e, 'active'::text AS s WHERE id = 42"
     assert mask_unambiguous(template.format(secret_part)) == template.format(masked_part)
+
+
+UNAMBIGUOUS_SECRETS = [
+    "'postgresql://admin:Pw@db/app'",
+    "mysql://u:p%40ss@db:3306/x?ssl=1",
+    "AKIAAUDFAKE123456789",
+    "aws_secret_access_key=AUDfakeSecretKey/K7MDENG+bPxRfiCYEXAMPLE",
+    "'AWS_Secret-Access-Key' => 'AUDwJalrXUtnFEMI/K7MDENG'",
+    "ghp_AUD0fake1token2with3thirty4six5chars",
+    "github_pat_11AUDFAKE0_abcdefghijklmnopqrstuvwxyz0123",
+    "glpat-AUDfake1234567890abc",
+    "sk_live_AUDfake51abcdef",
+    "whsec_AUDfake1234567890abcd",
+    "xoxb-123456-AUDfake-token",
+    "https://hooks.slack.com/services/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",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBVUQifQ.c2lnbmF0dXJl",
+    "BEARER AUDabc123def456ghi789",
+    "4018 1852 9630 7417",
+    "4018-1852-9630-7417",
+    "3782 822463 10005",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEAUD+x==\n-----END RSA PRIVATE KEY-----",
+]
+FRAGMENTS = [*UNAMBIGUOUS_SECRETS, "SELECT ", "'", " ", "\n", "id = 42", "2024-01-31", "eyJ", "://", "@", "-"]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=8).map("".join))
+def test_the_quick_test_never_skips_text_a_rule_would_mask(text: str) -> None:
+    """mask_unambiguous skips text its quick test does not match: every text any rule
+    changes must match it."""
+    assert mask_unambiguous(text) == _mask_each_unambiguous(text)
+
+
+@pytest.mark.parametrize("secret", UNAMBIGUOUS_SECRETS)
+def test_every_unambiguous_secret_passes_the_quick_test(secret: str) -> None:
+    assert _mask_each_unambiguous(secret) != secret, secret
+    assert _MAYBE_UNAMBIGUOUS.search(secret)
+    assert mask_unambiguous(secret) != secret
 
 
 def test_a_view_holding_a_connection_url_loses_only_the_password() -> None:
