@@ -728,8 +728,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             # Search sees the wrapper, so text after the card stays in the page's own section.
             opening = self.blocks.store('<div class="dbschema-card">', text_for_search=False)
             closing = self.blocks.store("</div>", text_for_search=False)
-            return f"{opening}{card.strip()}{closing}"
-        return card
+            card = f"{opening}{card.strip()}{closing}"
+        return self.blocks.merged(card)
 
     def _links(self, page: Page) -> TableLinks:
         if not self.linking:

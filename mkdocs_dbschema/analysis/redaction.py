@@ -22,6 +22,7 @@ it masks only what cannot be anything but a secret and leaves the rest byte for 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import re
@@ -908,15 +909,25 @@ SCHEMA_TEXT_FIELDS = frozenset(
 )
 
 
+_ATOMS = (str, int, float, bool, type(None))  # no schema text below these
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """A model class's field names, each with whether it holds schema text."""
+    return tuple((item.name, item.name in SCHEMA_TEXT_FIELDS) for item in dataclasses.fields(cls))
+
+
 def _masked_schema_text(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for item in dataclasses.fields(value):
-            current = getattr(value, item.name)
-            mask = _mask_field if item.name in SCHEMA_TEXT_FIELDS else _masked_schema_text
-            masked = mask(current)
+        for name, is_text in _fields(type(value)):
+            current = getattr(value, name)
+            if not is_text and isinstance(current, _ATOMS):
+                continue
+            masked = _mask_field(current) if is_text else _masked_schema_text(current)
             if masked is not current:
-                changes[item.name] = masked
+                changes[name] = masked
         return dataclasses.replace(value, **changes) if changes else value
     if isinstance(value, tuple):
         items = tuple(_masked_schema_text(v) for v in value)

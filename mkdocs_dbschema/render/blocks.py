@@ -37,6 +37,8 @@ class HtmlBlocks:
     def __init__(self) -> None:
         self.prefix = f"dbschema-html-{secrets.token_hex(8)}-"
         self.placed = re.compile(rf"(?:<p>)?({self.prefix}[0-9a-f]+)(?:</p>)?")
+        self.adjacent = re.compile(rf"{self.prefix}[0-9a-f]+(?:\s*\n\s*{self.prefix}[0-9a-f]+)+")
+        self.token = re.compile(rf"{self.prefix}[0-9a-f]+")
         self.html: dict[str, str] = {}
 
     def store(self, html: str, text_for_search: bool = True) -> Markup:
@@ -48,6 +50,16 @@ class HtmlBlocks:
         token = self.prefix + hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
         self.html[token] = OPEN + html + CLOSE if text_for_search else html
         return Markup(f"\n\n{token}\n\n")
+
+    def merged(self, markdown: str) -> str:
+        """Token lines with nothing but blank lines between them as one: the same HTML, one
+        paragraph less each for Python-Markdown to parse."""
+
+        def merge(run: re.Match[str]) -> str:
+            html = "".join(self.html[token] for token in self.token.findall(run[0]))
+            return self.store(html, text_for_search=False).strip()  # each part keeps its markers
+
+        return self.adjacent.sub(merge, markdown)
 
     def pasted(self, markdown: str) -> str:
         """The Markdown with each token's HTML in its place, as a writer could paste it."""

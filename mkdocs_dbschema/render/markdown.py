@@ -9,6 +9,7 @@ original characters.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable
@@ -24,7 +25,12 @@ def text(value: object) -> Markup:
     """Inline text: safe in a paragraph, a list item, a heading or a table cell."""
     if isinstance(value, Markup):
         return value
-    cleaned = _CONTROL.sub(" ", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    return _escaped(str(value))
+
+
+@functools.lru_cache(maxsize=16384)  # names, types and labels repeat on every card
+def _escaped(value: str) -> Markup:
+    cleaned = _CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
     return Markup(cleaned.translate(_ESCAPES))
 
 
