@@ -41,7 +41,7 @@ from .catalog.plans import QueryPlan, refusal
 from .collect import Collection, SampleRequest, collect, merge, plan_offline, sample_limit
 from .config import DbSchemaConfig
 from .document import link_to
-from .render.blocks import CLOSE, MARKED, OPEN, HtmlBlocks, HtmlBlocksExtension, search_text
+from .render.blocks import HtmlBlocks, HtmlBlocksExtension, for_search, with_blocks
 from .render.cards import (
     ATTR_LIST,
     CardRenderer,
@@ -807,24 +807,18 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     # Material's search reads each page's HTML with html.parser in its on_page_context; the
     # cards' tables and highlighted SQL are most of a large site's tags. Search is given their
-    # text with only the tags it keeps (the same entries), and the HTML is put back after.
+    # words without their tags, and the HTML is put back after.
     @event_priority(50)
     def _text_for_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         self.searched = []
         if page.content and ("search" in config.plugins or "material/search" in config.plugins):
-
-            def plain(found: Any) -> str:
-                self.searched.append(found[1])
-                return OPEN + search_text(found[1]) + CLOSE
-
-            page.content = MARKED.sub(plain, page.content)
+            page.content, self.searched = for_search(page.content)
         return context
 
     @event_priority(-50)
     def _html_after_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         if page.content:
-            blocks = iter(self.searched)
-            page.content = MARKED.sub(lambda found: next(blocks, found[1]), page.content)
+            page.content = with_blocks(page.content, self.searched)  # without search: markers dropped
         self.searched = []
         return context
 

@@ -29,7 +29,6 @@ from pygments.lexers import get_lexer_by_name
 # Around each block in the converted page, so that the search index can be given its
 # text without its markup (see plugin: on_page_context) and the markup put back after.
 OPEN, CLOSE = "<!--dbschema-->", "<!--/dbschema-->"
-MARKED = re.compile(re.escape(OPEN) + "(.*?)" + re.escape(CLOSE), re.S)
 TAG = re.compile(r"<[^>]*>")
 
 
@@ -63,7 +62,7 @@ class HtmlBlocks:
 
     def pasted(self, markdown: str) -> str:
         """The Markdown with each token's HTML in its place, as a writer could paste it."""
-        return self.placed.sub(lambda found: MARKED.sub(r"\1", self.html.get(found[1], found[0])), markdown)
+        return self.placed.sub(lambda found: unmarked(self.html.get(found[1], found[0])), markdown)
 
     def clear(self) -> None:
         self.html.clear()
@@ -90,10 +89,43 @@ class HtmlBlocksExtension(Extension):
         md.postprocessors.register(_Insert(md, self.blocks), "dbschema_html", 10)
 
 
-def search_text(block: str) -> str:
-    """A block as Material's search indexes it, its words, without the markup that costs
-    the search parser a call per tag (it keeps `<code>` and list tags for its previews)."""
-    return TAG.sub("", block)
+def _marked(html: str) -> tuple[list[str], list[str]]:
+    """The HTML outside the marked blocks (len(blocks) + 1 pieces), and the blocks."""
+    outside: list[str] = []
+    blocks: list[str] = []
+    first, *rest = html.split(OPEN)
+    outside.append(first)
+    for piece in rest:  # str.split and partition: no regular expression over a whole page
+        block, _, after = piece.partition(CLOSE)
+        blocks.append(block)
+        outside.append(after)
+    return outside, blocks
+
+
+def unmarked(html: str) -> str:
+    return html.replace(OPEN, "").replace(CLOSE, "")
+
+
+def for_search(html: str) -> tuple[str, list[str]]:
+    """The page with each marked block as Material's search indexes it, its words, without
+    the markup that costs the search parser a call per tag (it keeps `<code>` and list tags
+    for its previews); and the blocks, to put back with `with_blocks` once search has read it."""
+    outside, blocks = _marked(html)
+    parts = [outside[0]]
+    for block, after in zip(blocks, outside[1:], strict=True):
+        parts += [OPEN, TAG.sub("", block), CLOSE, after]
+    return "".join(parts), blocks
+
+
+def with_blocks(html: str, blocks: list[str]) -> str:
+    """The page with the blocks `for_search` took out back in place, markers dropped."""
+    outside, light = _marked(html)
+    if len(light) != len(blocks):  # another plugin changed the page meanwhile: keep its text
+        return unmarked(html)
+    parts = [outside[0]]
+    for block, after in zip(blocks, outside[1:], strict=True):
+        parts += [block, after]
+    return "".join(parts)
 
 
 # One lexer and one formatter for every block: pymdownx.highlight builds a formatter per
