@@ -18,9 +18,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import xml.etree.ElementTree as etree
 
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -39,6 +42,8 @@ class HtmlBlocks:
         self.adjacent = re.compile(rf"{self.prefix}[0-9a-f]+(?:\s*\n\s*{self.prefix}[0-9a-f]+)+")
         self.token = re.compile(rf"{self.prefix}[0-9a-f]+")
         self.html: dict[str, str] = {}
+        # Headings a card writes: (level, text, id, table-of-contents label) by token.
+        self.headings: dict[str, tuple[int, str, str | None, str | None]] = {}
 
     def store(self, html: str, text_for_search: bool = True) -> Markup:
         """The token line for `html`. Marked blocks reach search as their text alone (see
@@ -48,6 +53,15 @@ class HtmlBlocks:
             return Markup("")
         token = self.prefix + hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
         self.html[token] = OPEN + html + CLOSE if text_for_search else html
+        return Markup(f"\n\n{token}\n\n")
+
+    def heading(self, level: int, text: str, anchor: str | None = None, label: str | None = None) -> Markup:
+        """The token line of a heading that Python-Markdown's toc extension gives its id (unless
+        `anchor`), permalink and table-of-contents entry (`label`, else its text), as it does
+        any heading, without parsing its text: that is the text, whatever characters it holds."""
+        spec = (level, str(text), anchor, label)
+        token = f"{self.prefix}h-{hashlib.blake2b(repr(spec).encode(), digest_size=12).hexdigest()}"
+        self.headings[token] = spec
         return Markup(f"\n\n{token}\n\n")
 
     def merged(self, markdown: str) -> str:
@@ -66,6 +80,33 @@ class HtmlBlocks:
 
     def clear(self) -> None:
         self.html.clear()
+        self.headings.clear()
+
+
+class _Elements(Treeprocessor):
+    """Before inline patterns run: a heading token's paragraph becomes its heading, and a
+    block token's text is atomic, so that no inline pattern scans it."""
+
+    def __init__(self, md: Markdown, blocks: HtmlBlocks) -> None:
+        super().__init__(md)
+        self.blocks = blocks
+
+    def run(self, root: etree.Element) -> None:
+        prefix, headings = self.blocks.prefix, self.blocks.headings
+        for element in root.iter("p"):
+            token = (element.text or "").strip()
+            if not token.startswith(prefix) or len(element):
+                continue
+            if (heading := headings.get(token)) is not None:
+                level, text, anchor, label = heading
+                element.tag = f"h{level}"
+                element.text = AtomicString(text)
+                if anchor:
+                    element.set("id", anchor)
+                if label:
+                    element.set("data-toc-label", label)
+            else:
+                element.text = AtomicString(token)
 
 
 class _Insert(Postprocessor):
@@ -86,6 +127,8 @@ class HtmlBlocksExtension(Extension):
         self.blocks = blocks
 
     def extendMarkdown(self, md: Markdown) -> None:
+        # Before inline patterns (20), attr_list (8) and toc (5).
+        md.treeprocessors.register(_Elements(md, self.blocks), "dbschema_elements", 25)
         md.postprocessors.register(_Insert(md, self.blocks), "dbschema_html", 10)
 
 

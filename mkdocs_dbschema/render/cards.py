@@ -277,6 +277,7 @@ class CardRenderer:
             function_bodies=options.function_bodies,
             cell_text=_cell_text,
             stash=self.blocks.store,
+            heading_block=self._heading_block,
             frequency=frequency,
             hit_ratio=hit_ratio,
         )
@@ -359,6 +360,11 @@ class CardRenderer:
             return stems[match[0]] if match else None
 
         return {name: closest(name) for name in user if name not in packaged and name not in referenced}
+
+    def _heading_block(
+        self, depth: int, text: str, anchor: str | None = None, label: str | None = None
+    ) -> Markup:
+        return self.blocks.heading(min(6, self.options.heading_level + depth), text, anchor, label)
 
     def _heading(self, depth: int) -> Markup:
         return Markup("#" * min(6, self.options.heading_level + depth))
