@@ -7,6 +7,7 @@ be rendered offline and compared between runs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -180,7 +181,16 @@ class Function:
 
     def uses(self, key: str) -> list[str]:
         """How the table `key` uses this function: trigger, default, check, policy."""
-        return sorted(u.split(" ", 1)[0] for u in self.used_by if u.split(" ", 1)[1] == key)
+        return list(self._uses_by_table.get(key, ()))
+
+    @functools.cached_property
+    def _uses_by_table(self) -> dict[str, list[str]]:
+        # Once per function: a trigger function shared by every table is asked by each card.
+        uses: dict[str, list[str]] = {}
+        for use in self.used_by:
+            how, key = use.split(" ", 1)
+            uses.setdefault(key, []).append(how)
+        return {key: sorted(hows) for key, hows in uses.items()}
 
 
 @dataclass(frozen=True)

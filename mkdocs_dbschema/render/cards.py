@@ -222,6 +222,7 @@ class CardRenderer:
     ) -> None:
         self.options = options
         self.blocks = blocks or HtmlBlocks()
+        self._children_of: tuple[Catalog, dict[str, list[str]]] | None = None
         self.template_dirs = tuple(Path(d).resolve() for d in template_dirs)
         self.user_loader = jinja2.FileSystemLoader([str(d) for d in template_dirs])
         self.package_loader = jinja2.PackageLoader("mkdocs_dbschema.render", "templates")
@@ -369,6 +370,17 @@ class CardRenderer:
     def _heading(self, depth: int) -> Markup:
         return Markup("#" * min(6, self.options.heading_level + depth))
 
+    def _children(self, catalog: Catalog) -> dict[str, list[str]]:
+        """Each relation's children in the catalog's overview, found once per catalog (a scan
+        of every relation per card would make a site's build quadratic)."""
+        if self._children_of is None or self._children_of[0] is not catalog:
+            children: dict[str, list[str]] = {}
+            for key, summary in sorted(catalog.overview.items()):
+                if summary.parent is not None:
+                    children.setdefault(summary.parent, []).append(key)
+            self._children_of = (catalog, children)
+        return self._children_of[1]
+
     def group_of(self, table: Table) -> str | None:
         assigned = getattr(self.options.groups, "assigned", {})  # document.Groups: metadata's choice
         if table.key in assigned:
@@ -407,7 +419,7 @@ class CardRenderer:
             link=link,
             reads=catalog.overview[table.key].reads if table.key in catalog.overview else (),
             inherits=catalog.overview[table.key].parent if table.key in catalog.overview else None,
-            children=sorted(k for k, s in catalog.overview.items() if s.parent == table.key),
+            children=self._children(catalog).get(table.key, []),
             meta=meta,
             key_fields=key_fields,
             show=sections.__contains__,
