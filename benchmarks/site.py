@@ -68,7 +68,6 @@ CAPTURE_HOOK = '''\
 """Write each page's Markdown as the plugin left it (runs after every plugin), with the
 HTML the cards write themselves pasted in where the plugin left its tokens."""
 import os
-import re
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -78,12 +77,7 @@ OUT = Path(os.environ["DBSCHEMA_BENCH_CAPTURE"])
 
 @event_priority(-100)
 def on_page_markdown(markdown, page, config, files):
-    blocks = config.plugins["dbschema"].blocks
-    pasted = re.sub(
-        re.escape(blocks.prefix) + "[0-9a-f]+",
-        lambda found: blocks.html[found[0]].removeprefix("<!--dbschema-->").removesuffix("<!--/dbschema-->"),
-        markdown,
-    )
+    pasted = config.plugins["dbschema"].blocks.pasted(markdown)
     target = OUT / page.file.src_uri
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(pasted, "utf-8")

@@ -29,6 +29,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from .markdown import text as markdown_text
+
 # Around each block in the converted page, so that the search index can be given its
 # text without its markup (see plugin: on_page_context) and the markup put back after.
 OPEN, CLOSE = "<!--dbschema-->", "<!--/dbschema-->"
@@ -41,6 +43,7 @@ class HtmlBlocks:
         self.placed = re.compile(rf"(?:<p>)?({self.prefix}[0-9a-f]+)(?:</p>)?")
         self.adjacent = re.compile(rf"{self.prefix}[0-9a-f]+(?:\s*\n\s*{self.prefix}[0-9a-f]+)+")
         self.token = re.compile(rf"{self.prefix}[0-9a-f]+")
+        self.heading_token = re.compile(rf"{self.prefix}h-[0-9a-f]+")
         self.html: dict[str, str] = {}
         # Headings a card writes: (level, text, id, table-of-contents label) by token.
         self.headings: dict[str, tuple[int, str, str | None, str | None]] = {}
@@ -75,7 +78,19 @@ class HtmlBlocks:
         return self.adjacent.sub(merge, markdown)
 
     def pasted(self, markdown: str) -> str:
-        """The Markdown with each token's HTML in its place, as a writer could paste it."""
+        """The Markdown with each token's HTML and heading in its place, as a writer could
+        paste it (headings in Markdown with attr_list's syntax)."""
+
+        def heading(found: re.Match[str]) -> str:
+            if (spec := self.headings.get(found[0])) is None:
+                return found[0]
+            level, text, anchor, label = spec
+            attributes = [f"#{anchor}"] if anchor else []
+            attributes += [f'data-toc-label="{label}"'] if label else []
+            shown = "#" * level + " " + markdown_text(text)
+            return shown + (" { " + " ".join(attributes) + " }" if attributes else "")
+
+        markdown = self.heading_token.sub(heading, markdown)
         return self.placed.sub(lambda found: unmarked(self.html.get(found[1], found[0])), markdown)
 
     def clear(self) -> None:

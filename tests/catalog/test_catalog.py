@@ -460,7 +460,8 @@ def test_template_files_that_override_nothing_are_listed(catalog: Catalog, tmp_p
         "unrelated.md.j2": None,
     }
     assert renderer.notice("failure", "T", "m") == "BOX T"
-    assert "## tenants" in renderer.table_card(catalog.tables["public.tenants"], catalog, None)
+    card = renderer.table_card(catalog.tables["public.tenants"], catalog, None)
+    assert "## tenants" in renderer.blocks.pasted(card)
     assert renderer.packaged_templates() == [
         "advisors.md.j2",
         "card.md.j2",
