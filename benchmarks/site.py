@@ -480,7 +480,7 @@ def measure(server: Server, workdir: Path, n: int, args: argparse.Namespace, pro
     )
     print(f"  pg_dump -s {dump.seconds:.2f} s", flush=True)
     autodoc = None
-    if shutil.which("postgresql_autodoc"):
+    if shutil.which("postgresql_autodoc") and not args.no_autodoc:
         parsed = sa.make_url(url)
         host = parsed.query.get("host") or parsed.host or "localhost"
         command = ["postgresql_autodoc", "-d", database, "-u", parsed.username or "postgres"]
@@ -595,6 +595,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="timed builds per tool; the best counts")
     parser.add_argument("--profile", type=int, default=1000, help="profile the plugin build at this size")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--no-autodoc", action="store_true", help="skip postgresql_autodoc (quadratic: 12 minutes at 10,000)"
+    )
     parser.add_argument("--top", type=int, default=8, help="functions listed per profile category")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (sites, dumps, profile)")
     parser.add_argument(
