@@ -614,6 +614,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     @event_priority(100)  # before other plugins: they see the page as a conversion leaves it
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        # The page's cards are in its HTML now: their blocks, most of a build's memory, go.
+        self.blocks.clear()
         source = page.file.src_uri
         if (last := self.reusing.pop(source, None)) is not None:
             page.toc, page.present_anchor_ids = last.toc, last.anchor_ids

@@ -142,6 +142,8 @@ def test_hostile_database_text_is_literal(server: Server, tmp_path: Path) -> Non
     ]:
         assert literal in text, literal
     assert result.text().count("Row Count:") == 1  # `<< table: other >>` in data was not expanded
+    # Nor anywhere else in the page: the table of contents, the title, the navigation.
+    assert "<script>alert(" not in result.page() and "<b>pol" not in result.page()
 
 
 names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
