@@ -277,6 +277,7 @@ def test_sample_count_option_and_directive_override(server: Server, tmp_path: Pa
         server.drop_database(url)
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_redaction_off_warns_on_every_build(server: Server, tmp_path: Path) -> None:
     url = server.create_database(
         "CREATE TABLE t (id int PRIMARY KEY, api_key text); INSERT INTO t VALUES (1, 'k-123');"

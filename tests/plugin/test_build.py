@@ -123,6 +123,7 @@ def test_rls_warnings_are_visible(sections_url: str, tmp_path: Path) -> None:
     assert "Policies exist but RLS is disabled" in article
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_bad_directives_warn_with_location_and_fail_strict(sections_url: str, tmp_path: Path) -> None:
     page = "# P\n\n<< table: nope >>\n\n<< tabel: x >>\n\n<< table: >>\n\n<< table: a.b.c >>\n\n<< table: tenants >>\n"
     lenient = build(tmp_path / "lenient", {"page.md": page}, {"dsn": sections_url})
@@ -184,6 +185,7 @@ def test_activity_statistics_move_with_use(sections_url: str, tmp_path: Path) ->
     assert re.search(r"Cache Hits: (\d+\.\d%|no reads yet) of table blocks", second.text())
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> None:
     page = {"index.md": "<< table: tenants >>\n"}
     from_env = build(tmp_path / "env", page, env={"DBSCHEMA_DSN": sections_url})

@@ -113,6 +113,7 @@ def flushed(server: Server, url: str) -> Iterator[list[str]]:
     server.run_script(url, "\n".join([*script, force]))
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_unchanged_database_runs_only_the_fingerprint(make_db: Callable[..., str], site: Any) -> None:
     serving = site({"dsn": make_db(SCHEMA)})
     text, first = serving.build()
@@ -182,6 +183,7 @@ def test_a_grant_or_a_policy_changes_the_fingerprint(server: Server, make_db: Ca
         before = after
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_a_metadata_edit_shows_without_a_catalog_read(
     make_db: Callable[..., str], site: Any, tmp_path: Path
 ) -> None:
@@ -199,6 +201,7 @@ def test_a_metadata_edit_shows_without_a_catalog_read(
     assert "Purpose, edited." not in text and "Reservations, first comment" in text  # raw, not baked in
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_more_cards_read_again(make_db: Callable[..., str], site: Any) -> None:
     serving = site({"dsn": make_db(SCHEMA + "CREATE TABLE guests (id int PRIMARY KEY);")})
     _, first = serving.build()
@@ -209,6 +212,7 @@ def test_more_cards_read_again(make_db: Callable[..., str], site: Any) -> None:
     assert only_fingerprint(first, sent)
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_build_mode_keeps_nothing_between_builds(make_db: Callable[..., str], site: Any) -> None:
     building = site({"dsn": make_db(SCHEMA)}, command="build")
     _, first = building.build()
@@ -235,6 +239,7 @@ def _pages(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text("utf-8") for p in sorted(root.rglob("*.html"))}
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_a_rebuild_converts_only_the_pages_whose_markdown_changed(
     make_db: Callable[..., str], site: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -318,6 +323,7 @@ def test_serve_watches_what_a_rebuild_reads_besides_the_pages(tmp_path: Path) ->
     assert "schema.json" in watched({"snapshot": "schema.json", "embedded": False})
 
 
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_reused_pages_still_tell_autorefs_their_anchors(
     make_db: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
