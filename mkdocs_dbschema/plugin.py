@@ -725,7 +725,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 [c.name for c in table.columns], meta.key_fields if meta else ()
             ),
         )
-        if self.wrap_cards and not found.indent:
+        if self.wrap_cards:
             # A block of its own, so the card's stylesheet touches the card only.
             # Search sees the wrapper, so text after the card stays in the page's own section.
             opening = self.blocks.store('<div class="dbschema-card">', text_for_search=False)

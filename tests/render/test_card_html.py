@@ -82,3 +82,15 @@ def test_links_in_a_cards_html_point_at_the_built_page(sections_url: str, tmp_pa
     assert result.returncode == 0, result.log
     assert '<a href="pay/#public-payments"><code>payments</code></a>' in result.page()
     assert '<a href="../#public-bookings"><code>bookings</code></a>' in result.page("pay")
+
+
+def test_a_card_in_a_list_or_a_quote_keeps_its_html_and_its_stylesheet_scope(
+    sections_url: str, tmp_path: Path
+) -> None:
+    page = "1. In a list:\n\n    << table: bookings >>\n\n> Quoted:\n>\n> << table: payments >>\n"
+    result = build(tmp_path, {"index.md": page}, {"dsn": sections_url}, strict=True)
+    assert result.returncode == 0, result.log
+    article = result.article()
+    assert article.count('<div class="dbschema-card">') == 2 and "dbschema-html-" not in article
+    assert re.search(r"<li>.*?<div class=\"dbschema-card\">.*?<table>", article, re.S)
+    assert re.search(r"<blockquote>.*?<div class=\"dbschema-card\">.*?<table>", article, re.S)
