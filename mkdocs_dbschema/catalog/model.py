@@ -318,6 +318,16 @@ class Catalog:
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True, indent=1)
 
+    @functools.cached_property
+    def children(self) -> dict[str, list[str]]:
+        """Each relation's children (partitions, inheriting tables) in the overview, sorted:
+        found once, not by a scan of every relation per card."""
+        children: dict[str, list[str]] = {}
+        for key, summary in sorted(self.overview.items()):
+            if summary.parent is not None:
+                children.setdefault(summary.parent, []).append(key)
+        return children
+
     @classmethod
     def from_json(cls, text: str) -> Catalog:
         return build(cls, json.loads(text))

@@ -164,15 +164,19 @@ def unmarked(html: str) -> str:
     return html.replace(OPEN, "").replace(CLOSE, "")
 
 
+def _joined(outside: list[str], blocks: list[str]) -> str:
+    parts = [outside[0]]
+    for block, after in zip(blocks, outside[1:], strict=True):
+        parts += [block, after]
+    return "".join(parts)
+
+
 def for_search(html: str) -> tuple[str, list[str]]:
     """The page with each marked block as Material's search indexes it, its words, without
     the markup that costs the search parser a call per tag (it keeps `<code>` and list tags
     for its previews); and the blocks, to put back with `with_blocks` once search has read it."""
     outside, blocks = _marked(html)
-    parts = [outside[0]]
-    for block, after in zip(blocks, outside[1:], strict=True):
-        parts += [OPEN, TAG.sub("", block), CLOSE, after]
-    return "".join(parts), blocks
+    return _joined(outside, [OPEN + TAG.sub("", block) + CLOSE for block in blocks]), blocks
 
 
 def with_blocks(html: str, blocks: list[str]) -> str:
@@ -180,10 +184,7 @@ def with_blocks(html: str, blocks: list[str]) -> str:
     outside, light = _marked(html)
     if len(light) != len(blocks):  # another plugin changed the page meanwhile: keep its text
         return unmarked(html)
-    parts = [outside[0]]
-    for block, after in zip(blocks, outside[1:], strict=True):
-        parts += [block, after]
-    return "".join(parts)
+    return _joined(outside, blocks)
 
 
 # One lexer and one formatter for every block: pymdownx.highlight builds a formatter per

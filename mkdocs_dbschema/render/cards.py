@@ -156,19 +156,21 @@ def _cell_text(cell: Cell) -> Markup:
     return text
 
 
+def _folded(title: Any, body: Any, kind: str = "abstract") -> Markup:
+    """A block folded under a one-line title, with the browser's own <details>."""
+    return (
+        Markup('<details class="{}"><summary>').format(kind)
+        + markdown.text(title)
+        + Markup("</summary>\n")
+        + markdown.text(body)
+        + Markup("\n</details>")
+    )
+
+
 def _sql(value: Any, separator: str = "\n\n", summary: Any = None) -> Markup:
     """Highlighted SQL in HTML, folded under `summary` when one is given."""
     block = sql_html(markdown.code_text(value, separator))
-    if summary is None:
-        return block
-    title = markdown.text(summary)
-    return (
-        Markup('<details class="abstract"><summary>')
-        + title
-        + Markup("</summary>\n")
-        + block
-        + Markup("\n</details>")
-    )
+    return block if summary is None else _folded(summary, block)
 
 
 def _writer_markdown(value: Any) -> Markup:
@@ -222,7 +224,6 @@ class CardRenderer:
     ) -> None:
         self.options = options
         self.blocks = blocks or HtmlBlocks()
-        self._children_of: tuple[Catalog, dict[str, list[str]]] | None = None
         self.template_dirs = tuple(Path(d).resolve() for d in template_dirs)
         self.user_loader = jinja2.FileSystemLoader([str(d) for d in template_dirs])
         self.package_loader = jinja2.PackageLoader("mkdocs_dbschema.render", "templates")
@@ -277,6 +278,7 @@ class CardRenderer:
             activity_stats=options.activity_stats,
             function_bodies=options.function_bodies,
             cell_text=_cell_text,
+            folded_html=_folded,
             stash=self.blocks.store,
             heading_block=self._heading_block,
             frequency=frequency,
@@ -362,24 +364,16 @@ class CardRenderer:
 
         return {name: closest(name) for name in user if name not in packaged and name not in referenced}
 
+    def _level(self, depth: int) -> int:
+        return min(6, self.options.heading_level + depth)
+
     def _heading_block(
         self, depth: int, text: str, anchor: str | None = None, label: str | None = None
     ) -> Markup:
-        return self.blocks.heading(min(6, self.options.heading_level + depth), text, anchor, label)
+        return self.blocks.heading(self._level(depth), text, anchor, label)
 
     def _heading(self, depth: int) -> Markup:
-        return Markup("#" * min(6, self.options.heading_level + depth))
-
-    def _children(self, catalog: Catalog) -> dict[str, list[str]]:
-        """Each relation's children in the catalog's overview, found once per catalog (a scan
-        of every relation per card would make a site's build quadratic)."""
-        if self._children_of is None or self._children_of[0] is not catalog:
-            children: dict[str, list[str]] = {}
-            for key, summary in sorted(catalog.overview.items()):
-                if summary.parent is not None:
-                    children.setdefault(summary.parent, []).append(key)
-            self._children_of = (catalog, children)
-        return self._children_of[1]
+        return Markup("#" * self._level(depth))
 
     def group_of(self, table: Table) -> str | None:
         assigned = getattr(self.options.groups, "assigned", {})  # document.Groups: metadata's choice
@@ -419,7 +413,7 @@ class CardRenderer:
             link=link,
             reads=catalog.overview[table.key].reads if table.key in catalog.overview else (),
             inherits=catalog.overview[table.key].parent if table.key in catalog.overview else None,
-            children=self._children(catalog).get(table.key, []),
+            children=catalog.children.get(table.key, []),
             meta=meta,
             key_fields=key_fields,
             show=sections.__contains__,

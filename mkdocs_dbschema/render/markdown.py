@@ -30,8 +30,12 @@ def text(value: object) -> Markup:
 
 @functools.lru_cache(maxsize=16384)  # names, types and labels repeat on every card
 def _escaped(value: str) -> Markup:
-    cleaned = _CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return Markup(cleaned.translate(_ESCAPES))
+    return Markup(_cleaned(value).translate(_ESCAPES))
+
+
+def _cleaned(value: str) -> str:
+    """Newlines as `\n`, other control characters as spaces."""
+    return _CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def inline_code(value: object) -> Markup:
@@ -44,7 +48,7 @@ def code_text(value: object, separator: str = "\n\n") -> str:
         raise TypeError("code blocks take raw text, not escaped Markup")
     if not isinstance(value, str) and isinstance(value, Iterable):
         value = separator.join(str(v) for v in value)
-    return _CONTROL.sub(" ", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    return _cleaned(str(value))
 
 
 def code_block(value: object, language: str = "sql", separator: str = "\n\n", fenced: bool = True) -> Markup:
