@@ -239,21 +239,27 @@ def _pages(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text("utf-8") for p in sorted(root.rglob("*.html"))}
 
 
-@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
-def test_a_rebuild_converts_only_the_pages_whose_markdown_changed(
-    make_db: Callable[..., str], site: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def converted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Markdown of every page Python-Markdown converts from now on."""
     import markdown
 
-    converted: list[str] = []
+    sources: list[str] = []
     convert = markdown.Markdown.convert
 
     def counting(self: markdown.Markdown, source: str) -> str:
         if source.strip():
-            converted.append(source)
+            sources.append(source)
         return convert(self, source)
 
     monkeypatch.setattr(markdown.Markdown, "convert", counting)
+    return sources
+
+
+@pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
+def test_a_rebuild_converts_only_the_pages_whose_markdown_changed(
+    make_db: Callable[..., str], site: Any, converted: list[str]
+) -> None:
     url = make_db(SCHEMA)
     serving = site({"dsn": url})
     other = (
@@ -325,21 +331,10 @@ def test_serve_watches_what_a_rebuild_reads_besides_the_pages(tmp_path: Path) ->
 
 @pytest.mark.embedded_only  # serve's own logic; the fingerprint is tested on every server
 def test_reused_pages_still_tell_autorefs_their_anchors(
-    make_db: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_db: Callable[..., str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, converted: list[str]
 ) -> None:
     """autorefs learns headings while a page converts; a page served from the last
     conversion tells it again, so references to it keep resolving."""
-    import markdown
-
-    converted: list[str] = []
-    convert = markdown.Markdown.convert
-
-    def counting(self: markdown.Markdown, source: str) -> str:
-        if source.strip():
-            converted.append(source)
-        return convert(self, source)
-
-    monkeypatch.setattr(markdown.Markdown, "convert", counting)
     monkeypatch.delenv("DBSCHEMA_DSN", raising=False)
     root = tmp_path / "site"
     (root / "docs").mkdir(parents=True)
