@@ -114,3 +114,6 @@ class DbSchemaConfig(base.Config):
     # evaluates STABLE and IMMUTABLE functions on constants; any other function that is
     # not built in keeps its pattern unplanned, with a warning, unless listed here.
     plan_functions = c.ListOfItems(c.Type(str), default=[])
+    # `mkdocs build` of a large site: a second process expands pages ahead of the build,
+    # on a second core (see docs/plugin/how-it-works.md#pages-expanded-ahead).
+    parallel = c.Type(bool, default=True)

@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 from sqlalchemy.engine import URL
 
-from . import directives, document, metadata
+from . import ahead, directives, document, metadata
 from .analysis.advisors import ADVISOR_NAMES, AdvisorOptions, Finding, advise
 from .analysis.dependencies import Level, dependency_levels
 from .analysis.redaction import Redactor
@@ -66,6 +66,8 @@ EXTENSION_USES = {
     "toc": "heading anchors",
 }
 STYLESHEET = "assets/dbschema/dbschema.css"
+# Below this many cards a worker expanding pages ahead saves less than it costs to start.
+AHEAD_MIN_CARDS = 100
 CATALOG_WIDE = ("migration-order", "advisors", "extensions")  # directives about every documented table
 
 
@@ -151,6 +153,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.converting: dict[str, str] = {}
         self.page_signature: str | None = None
         self.recorded: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self.directive_pages: set[str] = set()  # pages with a directive, as on_files read them
+        self.card_count = 0
+        self.ahead: ahead.Ahead | None = None  # `mkdocs build`: pages expanded in a second process
+        self.logs: ahead.RecordedLogs | None = None  # in that process: what expanding a page logs
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -464,6 +470,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         schemas: set[str] = set()
         cards: list[tuple[str, int, TableRef, bool]] = []
         self.files = files
+        self.directive_pages = set()
         for file in sorted(files.documentation_pages(), key=lambda f: f.src_uri):
             survey = self._survey(file.content_string)
             for ref, request in survey.requests.items():
@@ -474,6 +481,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             wants_overview = wants_overview or survey.wants_overview
             schemas |= survey.schemas
             cards += [(file.src_uri, line, ref, copy) for line, ref, copy in survey.cards]
+            if survey.any_directive or survey.patterns:
+                self.directive_pages.add(file.src_uri)
         # Always: cards link inheritance and the relations a view reads through it.
         self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
@@ -482,6 +491,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self._apply_metadata()
         self._analyse()
         self._place_cards(cards)
+        self.card_count = len(cards)
         return files
 
     def _place_cards(self, cards: Sequence[tuple[str, int, TableRef, bool]]) -> None:
@@ -519,6 +529,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         survey = self._survey(markdown)
         if not survey.patterns and not survey.any_directive:
             return None
+        if self.ahead is not None and (done := self.ahead.take(page.file.src_uri)) is not None:
+            if done.source == markdown:
+                return self._expanded_ahead(done, page)
         requests = survey.requests
         known = self.collection
         unplanned = {
@@ -535,6 +548,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # A page of malformed directives only needs no database to say so.
         needs_catalog = bool(requests or survey.patterns or survey.wants_graph or survey.wants_overview)
         if needs_catalog and (missing or unplanned or known is None):
+            if self.logs is not None:  # a worker never reads: the build expands this page
+                raise _NeedsRead
+            self._stop_ahead()  # pages it expanded ahead did not see what this read adds
             if survey.schemas - set(self.overview_schemas or ()):
                 self.overview_schemas = sorted({*(self.overview_schemas or ()), *survey.schemas})
             extra = self._read(missing, unplanned)
@@ -553,6 +569,65 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.reusing, self.converting, self.page_signature = {}, {}, None
         self.blocks.clear()
         self._stop_recording()
+        self._stop_ahead()
+
+    # -- expanding ahead (ahead.py) ----------------------------------------------------
+
+    @event_priority(-100)  # after other plugins' on_nav: the pages as the build reads them
+    def on_nav(self, nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        self._stop_ahead()
+        if self.command == "serve" or not self.config.parallel or self.card_count < AHEAD_MIN_CARDS:
+            return nav  # serve runs threads (its server, its watcher), which a fork would not carry
+        pages = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.directive_pages]
+        if len(pages) > 1 and ahead.available():
+            self.ahead = ahead.Ahead(
+                pages,
+                lambda uri: self._expand_ahead(uri, config, files),
+                self._become_worker,
+            )
+        return nav
+
+    def _become_worker(self) -> None:
+        """In the worker: log and register anchors for the build to replay, never read."""
+        self.ahead = None
+        self.logs = ahead.RecordedLogs()
+        self.logs.install()
+        if self.autorefs is not None:
+            self.autorefs = ahead.RecordedAnchors()
+
+    def _expand_ahead(self, uri: str, config: MkDocsConfig, files: Files) -> ahead.Expanded | None:
+        """In the worker: page `uri` read and expanded as the build would."""
+        assert self.logs is not None
+        file = files.get_file_from_path(uri)
+        if file is None:
+            return None
+        page = file.page or Page(None, file, config)  # MkDocs makes pages out of the nav so
+        page.read_source(config)
+        source = page.markdown or ""
+        self.logs.taken()
+        try:
+            markdown = self.expand_page(source, page=page, config=config, files=files)
+        except _NeedsRead:
+            return None
+        html, headings = self.blocks.taken()
+        anchors = self.autorefs.taken() if isinstance(self.autorefs, ahead.RecordedAnchors) else []
+        return ahead.Expanded(source, markdown, html, headings, self.logs.taken(), anchors)
+
+    def _expanded_ahead(self, done: ahead.Expanded, page: Page) -> str | None:
+        """A page the worker expanded, as if expanded here."""
+        self.blocks.add(done.html, done.headings)
+        ahead.replay(done.records)
+        for args, kwargs in done.anchors if self.autorefs is not None else ():
+            self.autorefs.register_anchor(page, *args, **kwargs)
+        return done.markdown
+
+    def _stop_ahead(self) -> None:
+        if self.ahead is not None:
+            self.ahead.stop()
+            self.ahead = None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._stop_ahead()
 
     def _page_signature(self, config: MkDocsConfig, files: Files) -> str | None:
         """What besides its Markdown a page's conversion depends on, once per build; None
@@ -827,6 +902,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     on_page_context = CombinedEvent(_text_for_search, _html_after_search)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._stop_ahead()
         if self.config.stylesheet:
             target = Path(config.site_dir) / STYLESHEET
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -850,6 +926,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 if option:  # a snapshot or statistics file written anew while serving shows at once
                     server.watch(str(self.base / option))
         return server
+
+
+class _NeedsRead(Exception):
+    """In the worker: a page asks for what the site's read did not read."""
 
 
 def _stop_cleanly_on_termination() -> None:

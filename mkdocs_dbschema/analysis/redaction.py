@@ -613,24 +613,10 @@ class Redactor:
         return match.group()[: match.start("body") - match.start()] + REDACTED
 
     def _by_value(self, text: str, hits: set[str], names: Pseudonyms, depth: int = 0) -> str:
-        replacements: dict[str, Callable[[re.Match[str]], str]] = {
-            "private key block": mask_pem,
-            "url with secrets": lambda m: self._mask_url(m.group(), hits, names, depth),
-            "ini secret": mask_ini_section,
-            "yaml secret": mask_yaml_block,
-            "secret pair": mask_pair,
-            "sql password": mask_pair,
-            "password option": mask_pair,
-            "xml secret": self._mask_element,
-            "http auth": lambda m: m.group(1) + " " + REDACTED,
-            "api key": lambda m: mask_key(m.group()),
-            "email address": lambda m: mask_email(m.group()),
-            "card number": mask_card_run,
-            "phone number": lambda m: mask_phone(m.group()) if phone_like(m.group()) else m.group(),
-            "random token": lambda m: mask_token(m.group()),  # ids stay
-        }
         for rule, pattern in self.value_rules:
-            replace = replacements.get(rule, _redact_match)
+            if pattern.search(text) is None:  # most values match no rule: nothing to build
+                continue
+            replace = self._replacement(rule, hits, names, depth)
 
             def substitute(
                 match: re.Match[str], rule: str = rule, replace: Callable[[re.Match[str]], str] = replace
@@ -642,6 +628,37 @@ class Redactor:
 
             text = pattern.sub(substitute, text)
         return text
+
+    def _replacement(
+        self, rule: str, hits: set[str], names: Pseudonyms, depth: int
+    ) -> Callable[[re.Match[str]], str]:
+        """What a match of value rule `rule` becomes."""
+        match rule:
+            case "private key block":
+                return mask_pem
+            case "url with secrets":
+                return lambda m: self._mask_url(m.group(), hits, names, depth)
+            case "ini secret":
+                return mask_ini_section
+            case "yaml secret":
+                return mask_yaml_block
+            case "secret pair" | "sql password" | "password option":
+                return mask_pair
+            case "xml secret":
+                return self._mask_element
+            case "http auth":
+                return lambda m: m.group(1) + " " + REDACTED
+            case "api key":
+                return lambda m: mask_key(m.group())
+            case "email address":
+                return lambda m: mask_email(m.group())
+            case "card number":
+                return mask_card_run
+            case "phone number":
+                return lambda m: mask_phone(m.group()) if phone_like(m.group()) else m.group()
+            case "random token":
+                return lambda m: mask_token(m.group())  # ids stay
+        return _redact_match
 
     def _walk(
         self, value: Any, key: str | None, parent: str | None, label: str, hits: set[str], names: Pseudonyms
@@ -913,15 +930,21 @@ _ATOMS = (str, int, float, bool, type(None))  # no schema text below these
 
 
 @functools.cache
-def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
-    """A model class's field names, each with whether it holds schema text."""
+def _fields(cls: type) -> tuple[tuple[str, bool], ...] | None:
+    """A model class's field names, each with whether it holds schema text; None for a
+    class that is not a dataclass."""
+    if not dataclasses.is_dataclass(cls):
+        return None
     return tuple((item.name, item.name in SCHEMA_TEXT_FIELDS) for item in dataclasses.fields(cls))
 
 
 def _masked_schema_text(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, _ATOMS):
+        return value
+    fields = _fields(type(value))
+    if fields is not None:
         changes = {}
-        for name, is_text in _fields(type(value)):
+        for name, is_text in fields:
             current = getattr(value, name)
             if not is_text and isinstance(current, _ATOMS):
                 continue

@@ -97,6 +97,18 @@ class HtmlBlocks:
         self.html.clear()
         self.headings.clear()
 
+    def taken(self) -> tuple[dict[str, str], dict[str, tuple[int, str, str | None, str | None]]]:
+        """The blocks and headings stored so far, which are no longer kept here."""
+        html, headings = self.html, self.headings
+        self.html, self.headings = {}, {}
+        return html, headings
+
+    def add(self, html: dict[str, str], headings: dict[str, tuple[int, str, str | None, str | None]]) -> None:
+        """Blocks and headings another process stored (ahead.py): its tokens carry this one's
+        prefix, forked with it."""
+        self.html.update(html)
+        self.headings.update(headings)
+
 
 class _Elements(Treeprocessor):
     """Before inline patterns run: a heading token's paragraph becomes its heading, and a

@@ -370,10 +370,11 @@ def test_session_is_read_only_and_bounded(sections_url: str) -> None:
         settings = conn.execute(
             sa.text(
                 "SELECT current_setting('transaction_read_only'), current_setting('statement_timeout'), "
-                "current_setting('lock_timeout'), current_setting('application_name')"
+                "current_setting('lock_timeout'), current_setting('application_name'), "
+                "current_setting('jit')"
             )
         ).one()
-        assert tuple(settings) == ("on", "1234ms", "567ms", "mkdocs-dbschema")
+        assert tuple(settings) == ("on", "1234ms", "567ms", "mkdocs-dbschema", "off")
         with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
             conn.execute(sa.text("CREATE TABLE nope (id int)"))
     engine.dispose()

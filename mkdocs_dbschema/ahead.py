@@ -1,0 +1,196 @@
+"""Pages expanded ahead in a second process while MkDocs converts others.
+
+MkDocs reads, expands and converts one page at a time, and on a large site most of that
+time is the cards' templates and highlighting: work that needs the catalog and the page
+alone. Just before the first page is read, `Ahead` forks one worker that expands pages
+from the last backwards while the build goes on from the first; whichever side claims a
+page first expands it, so at the end neither waits longer than one page for the other.
+
+For each page the worker sends back the Markdown it read and everything expanding it
+gave: the expanded Markdown, the cards' HTML blocks, the log records, the anchors told to
+autorefs. The build uses that only for the very same Markdown and replays the records and
+anchors in its own process, in page order: a page reads the same whichever side expanded
+it. A worker that fails or dies costs nothing but time: the build expands those pages.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+Anchor = tuple[tuple[Any, ...], dict[str, Any]]  # autorefs' register_anchor arguments after the page
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """One page as the worker expanded it."""
+
+    source: str  # the Markdown it expanded
+    markdown: str | None  # what expanding gave (None: nothing to expand)
+    html: dict[str, str]  # the cards' HTML blocks, by token
+    headings: dict[str, tuple[int, str, str | None, str | None]]  # the cards' heading tokens
+    records: list[logging.LogRecord]  # what expanding logged, in order
+    anchors: list[Anchor]
+
+
+def available() -> bool:
+    """A second core to run on, and a platform that forks (the worker shares the catalog
+    already read instead of reading or pickling it again)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        cores = os.cpu_count() or 1
+    return cores > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class Ahead:
+    """A worker expanding `pages` (source URIs, in the order the build reads them) with
+    `expand`, after `prepare` has made the forked copy of the plugin a worker."""
+
+    def __init__(
+        self,
+        pages: Sequence[str],
+        expand: Callable[[str], Expanded | None],
+        prepare: Callable[[], None],
+    ) -> None:
+        self.pages = list(pages)
+        self.order = {uri: index for index, uri in enumerate(self.pages)}
+        self.expand, self.prepare = expand, prepare
+        context = multiprocessing.get_context("fork")
+        # [the first page the build has not taken, the last page the worker has not taken]
+        self.claims = context.Array("i", [0, len(self.pages)])
+        self.received: dict[int, Expanded | None] = {}
+        self.reader, writer = context.Pipe(duplex=False)
+        # Frozen objects are never visited by the collector, so the worker's collections
+        # leave the pages it shares with the build (most of the catalog) shared.
+        gc.freeze()
+        try:
+            self.process = context.Process(target=self._work, args=(writer,), daemon=True)
+            self.process.start()
+        finally:
+            gc.unfreeze()
+        writer.close()  # the worker's end only: when the worker ends, reading ends
+
+    def take(self, uri: str) -> Expanded | None:
+        """The worker's expansion of page `uri`, or None when the build expands it itself:
+        a page the worker has not started is the build's from then on."""
+        index = self.order.get(uri)
+        if index is None:
+            return None
+        with self.claims.get_lock():
+            if index < self.claims[1]:
+                self.claims[0] = max(self.claims[0], index + 1)
+                return None
+        while index not in self.received:
+            try:
+                item = self.reader.recv()
+            except (EOFError, OSError):  # the worker ended without it: the build expands it
+                return None
+            if item is None:  # the worker is done, and did not do this one
+                return None
+            self.received[item[0]] = item[1]
+        return self.received.pop(index)
+
+    def stop(self) -> None:
+        """End the worker, done or not."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.reader.close()
+        self.received.clear()
+
+    # -- in the worker -------------------------------------------------------------
+
+    def _work(self, writer: Connection) -> None:
+        self.reader.close()
+        outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None] = queue.SimpleQueue()
+        # Sending waits while the build is busy converting a page: a thread sends, so that
+        # the worker goes on expanding meanwhile.
+        sender = threading.Thread(target=_send, args=(outbox, writer))
+        sender.start()
+        try:
+            self.prepare()
+            while (index := self._claim()) is not None:
+                try:
+                    expanded = self.expand(self.pages[index])
+                except Exception:  # the build expands it again and reports what goes wrong
+                    expanded = None
+                outbox.put((index, expanded))
+        finally:
+            outbox.put(None)
+            sender.join()
+
+    def _claim(self) -> int | None:
+        with self.claims.get_lock():
+            index = self.claims[1] - 1
+            if index < self.claims[0]:
+                return None
+            self.claims[1] = index
+            return index
+
+
+def _send(outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None], writer: Connection) -> None:
+    while (item := outbox.get()) is not None:
+        try:
+            writer.send(item)
+        except Exception:  # e.g. something that does not pickle: the build expands the page
+            writer.send((item[0], None))
+    writer.send(None)
+    writer.close()
+
+
+class RecordedLogs(logging.Handler):
+    """In the worker: every record that would have been written, kept to be logged by the
+    build instead (installed in place of every handler, so each record is kept once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def install(self) -> None:
+        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        for logger in loggers:
+            if isinstance(logger, logging.Logger) and logger.handlers:
+                logger.handlers = [self]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.records and self.records[-1] is record:  # a second handler up the chain
+            return
+        # Formatted here: arguments need not pickle, and mean the same as text.
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        self.records.append(record)
+
+    def taken(self) -> list[logging.LogRecord]:
+        records, self.records = self.records, []
+        return records
+
+
+def replay(records: Sequence[logging.LogRecord]) -> None:
+    """Log, in this process, what the worker logged."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+
+
+class RecordedAnchors:
+    """In the worker, in place of the autorefs plugin: the anchors a page registers."""
+
+    def __init__(self) -> None:
+        self.anchors: list[Anchor] = []
+
+    def register_anchor(self, page: Any, *args: Any, **kwargs: Any) -> None:
+        self.anchors.append((args, kwargs))
+
+    def taken(self) -> list[Anchor]:
+        anchors, self.anchors = self.anchors, []
+        return anchors
