@@ -130,7 +130,7 @@ class Ahead:
 
     def _claim(self) -> int | None:
         with self.claims.get_lock():
-            index = self.claims[1] - 1
+            index = int(self.claims[1]) - 1
             if index < self.claims[0]:
                 return None
             self.claims[1] = index

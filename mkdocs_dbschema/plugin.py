@@ -529,9 +529,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         survey = self._survey(markdown)
         if not survey.patterns and not survey.any_directive:
             return None
-        if self.ahead is not None and (done := self.ahead.take(page.file.src_uri)) is not None:
-            if done.source == markdown:
-                return self._expanded_ahead(done, page)
+        done = self.ahead.take(page.file.src_uri) if self.ahead is not None else None
+        if done is not None and done.source == markdown:  # else another plugin changed it since
+            return self._expanded_ahead(done, page)
         requests = survey.requests
         known = self.collection
         unplanned = {

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from mkdocs_dbschema.analysis.redaction import (
     _MAYBE_UNAMBIGUOUS,
     REDACTED,
+    Masked,
     Pseudonyms,
     Redactor,
     _mask_each_unambiguous,
@@ -1173,3 +1174,57 @@ def test_connection_errors_keep_their_words_and_names(server) -> None:  # type: 
     assert 'database "nosuch-x" does not exist' in message and "database nosuch-x" in message
     message = failure("nosuchuser", "does", "postgres")  # a password that is a word of the reason
     assert 'role "nosuchuser" *** not exist' in message
+
+
+# Values the redactor skips the value rules for: as PostgreSQL prints them, under every
+# DateStyle and IntervalStyle, they are published as printed. For all but intervals that is
+# what the value rules gave anyway; an ISO 8601 interval (`P-178956970Y-2147483648DT...`)
+# read to them as a random token.
+FIXED_FORM_VALUES = """
+SELECT * FROM (VALUES
+  ('uuid', gen_random_uuid()::text), ('uuid', '41111111-1111-1111-1111-111111111111'::uuid::text),
+  ('uuid', '00000000-0000-0000-0000-000000000000'::uuid::text),
+  ('boolean', true::text), ('boolean', false::text),
+  ('timestamp with time zone', now()::text), ('date', now()::date::text),
+  ('time without time zone', now()::time::text), ('time with time zone', now()::timetz::text),
+  ('timestamp with time zone', '4111-11-11 11:11:11.111111+11'::timestamptz::text),
+  ('date', '0044-03-15 BC'::date::text), ('timestamp with time zone', 'infinity'::timestamptz::text),
+  ('date', '-infinity'::date::text), ('date', '294276-12-31'::date::text),
+  ('timestamp(0) without time zone', now()::timestamp(0)::text),
+  ('time with time zone', '12:34:56+05:30'::timetz::text),
+  ('interval', '4111 years 11 mons 1111 days 11:11:11.111111'::interval::text),
+  ('interval', '-178956970 years -2147483648 days -2562047:00:54.775808'::interval::text)
+) AS t(type, value)
+"""
+
+
+@pytest.mark.parametrize("style", ["ISO, MDY", "SQL, DMY", "Postgres, MDY", "German, DMY"])
+@pytest.mark.parametrize("interval", ["postgres", "postgres_verbose", "sql_standard", "iso_8601"])
+def test_uuids_booleans_and_times_are_published_as_printed(server, style: str, interval: str) -> None:  # type: ignore[no-untyped-def]
+    engine = sa.create_engine(server.admin_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT set_config('datestyle', :s, false)"), {"s": style})
+            conn.execute(sa.text("SELECT set_config('intervalstyle', :s, false)"), {"s": interval})
+            conn.execute(sa.text("SELECT set_config('timezone', 'Asia/Kolkata', false)"))
+            values = conn.execute(sa.text(FIXED_FORM_VALUES)).all()
+    finally:
+        engine.dispose()
+    redactor = Redactor()
+    for type_name, value in values:
+        assert cell("note", value, type_name, redactor) == Masked(value), (type_name, value)
+        if type_name != "interval":  # skipping the value rules changed nothing but the time
+            hits: set[str] = set()
+            assert redactor._by_value(value, hits, Pseudonyms()) == value and not hits, value
+
+
+@given(st.uuids())
+def test_value_rules_find_nothing_in_any_uuid(value: object) -> None:
+    hits: set[str] = set()
+    assert Redactor()._by_value(str(value), hits, Pseudonyms()) == str(value) and not hits
+
+
+def test_a_uuid_column_named_as_a_secret_is_still_masked() -> None:
+    token = "6f1c2a9e-3b7d-4c55-9e21-0a8b7c6d5e4f"
+    assert cell("reset_token", token, "uuid").text != token
+    assert cell("guest_id", token, "uuid").text == token
