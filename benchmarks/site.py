@@ -9,7 +9,8 @@ partitions, the others ordinary tables with a tenant and a parent foreign key, a
 composite unique key, a check, a composite, a partial and a plain index, RLS with a
 policy, an `updated_at` trigger, table and column comments and 20 rows each. After
 ANALYZE it measures, in the same run, each as its own process (wall time, and peak
-resident memory from the kernel's accounting of that child, `wait4`):
+memory: the kernel's accounting of that child, `wait4`, or the peak PSS of its process
+tree sampled every 0.1 s when larger, which counts the plugin's forked worker too):
 
 - pg_dump -s:          the embedded server's own pg_dump, schema only;
 - postgresql_autodoc:  `-t html` (only when installed; Debian: postgresql-autodoc);
@@ -52,6 +53,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections import defaultdict
@@ -161,17 +163,59 @@ class Run:
     stderr: str
 
 
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of `pid` and its descendants: pages a fork shares count once."""
+    total = 0
+    for member in _descendants(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
 def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-    """One child process: wall time, and its own peak RSS from wait4 (not the max of
-    every child so far, as RUSAGE_CHILDREN would be)."""
+    """One child process: wall time, and its peak memory: its own peak RSS from wait4 (not
+    the max of every child so far, as RUSAGE_CHILDREN would be), or, when larger, the peak
+    of its process tree's PSS sampled every 0.1 s (the plugin forks a worker for large
+    builds, and wait4 counts the largest process of a tree, not their sum)."""
     with tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        tree_peak = 0.0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal tree_peak
+            while not done.wait(0.1):
+                tree_peak = max(tree_peak, _tree_pss_mb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode, err.read())
+        return Run(elapsed, max(usage.ru_maxrss / 1024, tree_peak), proc.returncode, err.read())
 
 
 def checked(result: Run, what: str) -> Run:

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,11 @@ class Ahead:
     # -- in the worker -------------------------------------------------------------
 
     def _work(self, writer: Connection) -> None:
+        # The build ends the worker; Ctrl-C or a SIGTERM meant for the build (which the
+        # plugin turns into KeyboardInterrupt) would only print a second traceback here.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
         self.reader.close()
         outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None] = queue.SimpleQueue()
         # Sending waits while the build is busy converting a page: a thread sends, so that
