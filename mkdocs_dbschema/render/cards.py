@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import jinja2
 import jinja2.meta
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..analysis.advisors import LEVEL_ORDER, Finding
 from ..analysis.dependencies import Level
@@ -100,7 +100,7 @@ class TableLinks:
         url = self.href(self.keys.get(name, name))
         if url is None:
             return text
-        return Markup('<a href="') + quote(url, safe=URL_SAFE) + Markup('">') + text + Markup("</a>")
+        return Markup(f'<a href="{escape(quote(url, safe=URL_SAFE))}">{text}</a>')
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def _cleaned(value: str) -> str:
 
 
 def inline_code(value: object) -> Markup:
-    return Markup("<code>") + text(value) + Markup("</code>")
+    return Markup(f"<code>{text(value)}</code>")  # text() is escaped: one Markup, not three
 
 
 def code_text(value: object, separator: str = "\n\n") -> str:

@@ -15,7 +15,10 @@ from sites import Build, build
 
 from mkdocs_dbschema import ahead, plugin
 
-pytestmark = pytest.mark.skipif(not ahead.available(), reason="needs fork and a second core")
+pytestmark = [
+    pytest.mark.skipif(not ahead.available(), reason="needs fork and a second core"),
+    pytest.mark.embedded_only,  # the plugin's own logic, whatever the server
+]
 
 
 def _expanded(uri: str) -> ahead.Expanded:
