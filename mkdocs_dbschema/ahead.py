@@ -15,7 +15,6 @@ it. A worker that fails or dies costs nothing but time: the build expands those 
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import os
@@ -70,14 +69,10 @@ class Ahead:
         self.claims = context.Array("i", [0, len(self.pages)])
         self.received: dict[int, Expanded | None] = {}
         self.reader, writer = context.Pipe(duplex=False)
-        # Frozen objects are never visited by the collector, so the worker's collections
-        # leave the pages it shares with the build (most of the catalog) shared.
-        gc.freeze()
-        try:
-            self.process = context.Process(target=self._work, args=(writer,), daemon=True)
-            self.process.start()
-        finally:
-            gc.unfreeze()
+        # The caller freezes what the worker shares (gc.freeze): the worker's collections
+        # then never touch, and so never copy, the pages it shares with the build.
+        self.process = context.Process(target=self._work, args=(writer,), daemon=True)
+        self.process.start()
         writer.close()  # the worker's end only: when the worker ends, reading ends
 
     def take(self, uri: str) -> Expanded | None:

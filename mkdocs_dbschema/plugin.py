@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import glob
 import hashlib
 import os
@@ -576,6 +577,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     @event_priority(-100)  # after other plugins' on_nav: the pages as the build reads them
     def on_nav(self, nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         self._stop_ahead()
+        # What exists now (the catalog, the configuration, the templates) lives until the
+        # build ends: the collector stops walking it on every full collection (0.3 s of a
+        # 1,000-table build), and a worker forked now leaves it shared, untouched.
+        gc.freeze()
         if self.command == "serve" or not self.config.parallel or self.card_count < AHEAD_MIN_CARDS:
             return nav  # serve runs threads (its server, its watcher), which a fork would not carry
         pages = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.directive_pages]
@@ -628,6 +633,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
+        gc.unfreeze()
 
     def _page_signature(self, config: MkDocsConfig, files: Files) -> str | None:
         """What besides its Markdown a page's conversion depends on, once per build; None
@@ -903,6 +909,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._stop_ahead()
+        gc.unfreeze()
         if self.config.stylesheet:
             target = Path(config.site_dir) / STYLESHEET
             target.parent.mkdir(parents=True, exist_ok=True)
