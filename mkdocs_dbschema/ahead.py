@@ -39,6 +39,8 @@ class Expanded:
     headings: dict[str, tuple[int, str, str | None, str | None]]  # the cards' heading tokens
     records: list[logging.LogRecord]  # what expanding logged, in order
     anchors: list[Anchor]
+    converted: Any = None  # the expanded page converted to HTML, when its conversion needs only it
+    converting_records: list[logging.LogRecord] | None = None  # what converting logged
 
 
 def available() -> bool:

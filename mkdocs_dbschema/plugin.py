@@ -158,6 +158,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.card_count = 0
         self.ahead: ahead.Ahead | None = None  # `mkdocs build`: pages expanded in a second process
         self.logs: ahead.RecordedLogs | None = None  # in that process: what expanding a page logs
+        # Pages the worker converted too, with what converting them logged.
+        self.converted_ahead: dict[str, tuple[RenderedPage, list[Any]]] = {}
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -614,13 +616,37 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             markdown = self.expand_page(source, page=page, config=config, files=files)
         except _NeedsRead:
             return None
-        html, headings = self.blocks.taken()
         anchors = self.autorefs.taken() if isinstance(self.autorefs, ahead.RecordedAnchors) else []
-        return ahead.Expanded(source, markdown, html, headings, self.logs.taken(), anchors)
+        records = self.logs.taken()
+        # Converted here too when the conversion needs nothing but the page (no autorefs,
+        # which follows the build's current page; no extension that reads other files).
+        signature = self._page_signature(config, files)
+        converted = None
+        if signature is not None and self.autorefs is None:
+            page.markdown = source if markdown is None else markdown
+            blocks = dict(self.blocks.html), dict(self.blocks.headings)  # converting uses them up
+            page.render(config, files)
+            self.blocks.add(*blocks)
+            links = page.links_to_anchors
+            converted = RenderedPage(
+                _page_key(page.markdown, page, signature),
+                page.content or "",
+                page.toc,
+                page._title_from_render,
+                page.present_anchor_ids,
+                None if links is None else {file.src_uri: anchors for file, anchors in links.items()},
+            )
+        html, headings = self.blocks.taken()
+        converting_records = self.logs.taken()
+        return ahead.Expanded(
+            source, markdown, html, headings, records, anchors, converted, converting_records
+        )
 
     def _expanded_ahead(self, done: ahead.Expanded, page: Page) -> str | None:
         """A page the worker expanded, as if expanded here."""
         self.blocks.add(done.html, done.headings)
+        if done.converted is not None:
+            self.converted_ahead[page.file.src_uri] = (done.converted, done.converting_records or [])
         ahead.replay(done.records)
         for args, kwargs in done.anchors if self.autorefs is not None else ():
             self.autorefs.register_anchor(page, *args, **kwargs)
@@ -630,6 +656,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         if self.ahead is not None:
             self.ahead.stop()
             self.ahead = None
+        self.converted_ahead = {}
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
@@ -657,11 +684,24 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     ) -> str | None:
         """`mkdocs serve`: a page whose final Markdown, address, neighbours and Markdown
         settings are those of the last build is not converted again; on_page_content puts
-        the last HTML back. A narrative edit converts that one page."""
+        the last HTML back. A narrative edit converts that one page. `mkdocs build`: a page
+        the worker converted (ahead.py) is not converted again, if no plugin has changed
+        its Markdown since."""
+        if (done := self.converted_ahead.pop(page.file.src_uri, None)) is not None:
+            converted, records = done
+            signature = self._page_signature(config, files)
+            if signature is not None and converted.key == _page_key(markdown, page, signature):
+                ahead.replay(records)
+                links = converted.links_to_anchors
+                if links is not None:  # the worker's files, by path: this build's File objects
+                    found = {uri: files.get_file_from_path(uri) for uri in links}
+                    links = {file: links[uri] for uri, file in found.items() if file is not None}
+                self.reusing[page.file.src_uri] = dataclasses.replace(converted, links_to_anchors=links)
+                return ""  # nothing to convert
         signature = self._page_signature(config, files) if self.command == "serve" else None
         if signature is None:
             return None
-        key = hashlib.sha256("\0".join((markdown, page.url, signature)).encode()).hexdigest()
+        key = _page_key(markdown, page, signature)
         last = self.rendered.get(page.file.src_uri)
         if last is not None and last.key == key:
             self.reusing[page.file.src_uri] = last
@@ -933,6 +973,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 if option:  # a snapshot or statistics file written anew while serving shows at once
                     server.watch(str(self.base / option))
         return server
+
+
+def _page_key(markdown: str, page: Page, signature: str) -> str:
+    """What a page's conversion depends on (see _page_signature), as one digest."""
+    return hashlib.sha256("\0".join((markdown, page.url, signature)).encode()).hexdigest()
 
 
 class _NeedsRead(Exception):

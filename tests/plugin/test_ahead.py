@@ -80,7 +80,8 @@ PAGES = {
     "index.md": "# Home\n\nSee [the bookings card](a.md#public-bookings).\n",
     "a.md": "# A\n\n<< table: bookings >>\n\n<< table: nowhere >>\n",
     "b.md": '# B\n\n<< table: "Guest Notes" >>\n\n<< table: events >>\n',
-    "c.md": "# C\n\n<< table: reservación >>\n\n<< table: bookings | copy: yes >>\n",
+    "c.md": "# C\n\n<< table: reservación >>\n\n<< table: bookings | copy: yes >>\n\n"
+    "[No such anchor](a.md#nowhere), [no such page](e.md)\n",
     "d.md": "# D\n\n<< table: open_bookings >>\n\n<< tabel: typo >>\n",
 }
 
@@ -103,7 +104,7 @@ def ahead_always(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     replay = plugin.DbSchemaPlugin._expanded_ahead
 
     def counted(self: plugin.DbSchemaPlugin, done: ahead.Expanded, page: Any) -> str | None:
-        used.append(page.file.src_uri)
+        used.append(page.file.src_uri + (" converted" if done.converted is not None else ""))
         return replay(self, done, page)
 
     monkeypatch.setattr(plugin.DbSchemaPlugin, "_expanded_ahead", counted)
@@ -123,7 +124,8 @@ def _pages(result: Build) -> dict[str, str]:
 
 
 def _build(root: Path, url: str, **options: Any) -> Build:
-    return build(root, PAGES, {"dsn": url, **options})
+    # Links to a missing anchor warn (MkDocs checks them once every page is converted).
+    return build(root, PAGES, {"dsn": url, **options}, extra_config={"validation": {"anchors": "warn"}})
 
 
 def test_a_site_expanded_ahead_is_the_site_built_in_order(
@@ -133,13 +135,18 @@ def test_a_site_expanded_ahead_is_the_site_built_in_order(
     assert in_order.returncode == 0, in_order.log and not ahead_always
     expanded_ahead = _build(tmp_path / "ahead", sections_url)
     assert expanded_ahead.returncode == 0, expanded_ahead.log
-    assert ahead_always, "the worker expanded no page"
+    # The worker expanded and converted every page with a card.
+    assert sorted(ahead_always) == ["a.md converted", "b.md converted", "c.md converted", "d.md converted"]
     assert _pages(expanded_ahead) == _pages(in_order)
     # Warnings come from the page they are about, in page order, whichever side expanded it.
     warnings = _warnings(expanded_ahead)
     assert warnings == _warnings(in_order)
     assert any("d.md:5" in w and "tabel" in w for w in warnings), warnings
     assert any("a.md:5" in w and "nowhere" in w for w in warnings), warnings
+    # What converting c.md found (in the worker): a missing page, and a missing anchor
+    # MkDocs checks after the last page.
+    assert any("c.md" in w and "e.md" in w for w in warnings), warnings
+    assert any("c.md" in w and "a.md#nowhere" in w for w in warnings), warnings
     search = (tmp_path / "ahead/site/search/search_index.json").read_text("utf-8")
     assert search == (tmp_path / "in-order/site/search/search_index.json").read_text("utf-8")
 
@@ -147,9 +154,10 @@ def test_a_site_expanded_ahead_is_the_site_built_in_order(
 def test_strict_fails_on_a_warning_the_worker_gave(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    pages = {**PAGES, "a.md": "# A\n\n<< table: bookings >>\n"}  # the only warning is d.md's
+    # The only warning is d.md's.
+    pages = {**PAGES, "a.md": "# A\n\n<< table: bookings >>\n", "c.md": "# C\n\n<< table: reservación >>\n"}
     result = build(tmp_path, pages, {"dsn": sections_url}, strict=True)
-    assert "d.md" in ahead_always
+    assert "d.md converted" in ahead_always
     assert result.returncode == 1 and "Aborted with 1 warnings in strict mode" in result.log
 
 
@@ -167,7 +175,7 @@ def test_a_worker_that_dies_costs_the_build_nothing_but_time(
     reference = _build(tmp_path / "in-order", sections_url, parallel=False)
     result = _build(tmp_path / "ahead", sections_url)
     assert result.returncode == 0, result.log
-    assert "c.md" not in ahead_always
+    assert not any(uri.startswith("c.md") for uri in ahead_always)
     assert _pages(result) == _pages(reference)
     assert _warnings(result) == _warnings(reference)
 
@@ -195,8 +203,21 @@ def test_pages_another_plugin_changes_are_expanded_as_they_reach_the_plugin(
     result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
     assert result.returncode == 0, result.log
     # b.md: the worker expanded the Markdown as read, not as the hook left it.
-    assert "b.md" not in ahead_always and "Added by a hook:" in result.text("b")
+    assert "b.md converted" not in ahead_always and "Added by a hook:" in result.text("b")
     assert result.text("b").count("public.events") >= 2
     # d.md: read through the hook, it names a table the site's read did not read: the
     # worker leaves it, and the build reads it.
-    assert "d.md" not in ahead_always and "public.payments" in result.text("d")
+    assert "d.md converted" not in ahead_always and "public.payments" in result.text("d")
+
+
+def test_with_autorefs_the_worker_expands_and_the_build_converts(
+    sections_url: str, tmp_path: Path, ahead_always: list[str]
+) -> None:
+    """autorefs learns anchors from the page the build is converting: a page converted in
+    the worker would tell it nothing, so the worker only expands."""
+    pages = {**PAGES, "index.md": "# Home\n\nSee [the bookings][public.bookings] and [events][].\n"}
+    plugins = ["search", "autorefs", {"dbschema": {"dsn": sections_url}}]
+    result = build(tmp_path, pages, extra_config={"plugins": plugins})
+    assert result.returncode == 0, result.log
+    assert sorted(ahead_always) == ["a.md", "b.md", "c.md", "d.md"]
+    assert 'href="a/#public-bookings"' in result.page() and 'href="b/#public-events"' in result.page()
