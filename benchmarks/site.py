@@ -2,6 +2,11 @@
 
     python benchmarks/site.py [--tables 100 1000 10000] [--per-page 50 | --pages N]
                               [--repeat 1] [--profile 1000] [--no-profile]
+                              [--no-autodoc] [--no-static]
+
+With --repeat N every timed tool runs N times and its best run counts; postgresql_autodoc
+and the plugin take turns, so that both meet the same moments of a machine whose speed
+varies from minute to minute.
 
 Starts one embedded PostgreSQL and, for each size N, a fresh database holding N
 synthetic tables: every tenth a partitioned table with two of the next tables as its
@@ -523,34 +528,51 @@ def measure(server: Server, workdir: Path, n: int, args: argparse.Namespace, pro
         run([str(server.bin / "pg_dump"), "-s", "-f", str(workdir / f"dump_{n}.sql"), url]), "pg_dump"
     )
     print(f"  pg_dump -s {dump.seconds:.2f} s", flush=True)
-    autodoc = None
+    autodoc_command = None
     if shutil.which("postgresql_autodoc") and not args.no_autodoc:
         parsed = sa.make_url(url)
         host = parsed.query.get("host") or parsed.host or "localhost"
-        command = ["postgresql_autodoc", "-d", database, "-u", parsed.username or "postgres"]
-        command += ["-h", str(host), "-p", str(parsed.port or 5432), "-t", "html", "-f", f"autodoc_{n}"]
-        autodoc = checked(run(command, cwd=workdir), "postgresql_autodoc")
-        print(f"  postgresql_autodoc {autodoc.seconds:.2f} s", flush=True)
+        autodoc_command = ["postgresql_autodoc", "-d", database, "-u", parsed.username or "postgres"]
+        autodoc_command += [
+            "-h",
+            str(host),
+            "-p",
+            str(parsed.port or 5432),
+            "-t",
+            "html",
+            "-f",
+            f"autodoc_{n}",
+        ]
 
     static: Run | None = None
+    autodoc: Run | None = None
     plugin = first  # when the plugin cannot build the site, its failure is the result
     config = write_site(site, pages, plugins)
     if not first.returncode:
-        static_pages = {name: (capture / name).read_text("utf-8") for name in pages}
-        static_config = write_site(workdir / f"static_{n}", static_pages, "plugins:\n  - search\n")
-        static = best(
-            [
-                checked(run(mkdocs_build(static_config), cwd=static_config.parent, env=env), "static build")
-                for _ in range(args.repeat)
-            ]
-        )
-        print(f"  static Markdown {static.seconds:.1f} s, {static.peak_mb:.0f} MB", flush=True)
-        plugin = best(
-            [
+        if not args.no_static:
+            static_pages = {name: (capture / name).read_text("utf-8") for name in pages}
+            static_config = write_site(workdir / f"static_{n}", static_pages, "plugins:\n  - search\n")
+            static = best(
+                [
+                    checked(
+                        run(mkdocs_build(static_config), cwd=static_config.parent, env=env), "static build"
+                    )
+                    for _ in range(args.repeat)
+                ]
+            )
+            print(f"  static Markdown {static.seconds:.1f} s, {static.peak_mb:.0f} MB", flush=True)
+        # Taken in turns, so that both see the same moments of a machine whose speed varies.
+        autodocs, plugins_runs = [], []
+        for _ in range(args.repeat):
+            if autodoc_command:
+                autodocs.append(checked(run(autodoc_command, cwd=workdir), "postgresql_autodoc"))
+            plugins_runs.append(
                 checked(run(mkdocs_build(config), cwd=config.parent, env=env), "plugin build")
-                for _ in range(args.repeat)
-            ]
-        )
+            )
+        autodoc = best(autodocs) if autodocs else None
+        plugin = best(plugins_runs)
+        if autodoc:
+            print(f"  postgresql_autodoc {autodoc.seconds:.2f} s", flush=True)
         print(f"  plugin {plugin.seconds:.1f} s, {plugin.peak_mb:.0f} MB", flush=True)
 
     check = subprocess.run(
@@ -582,7 +604,7 @@ def report(results: list[Result], about: str) -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         auto = f"{r.autodoc.seconds:.2f} s" if r.autodoc else "not installed"
-        if r.plugin.returncode or r.static is None:
+        if r.plugin.returncode:
             errors = [line for line in r.plugin.stderr.splitlines() if "ERROR" in line or "Error" in line]
             reason = " ".join((errors[-1] if errors else "see the log").split())
             print(
@@ -592,22 +614,23 @@ def report(results: list[Result], about: str) -> None:
             )
             continue
         ratio = f"{r.plugin.seconds / r.autodoc.seconds:.2f}" if r.autodoc else "—"
+        static = f"{r.static.seconds:.1f} s" if r.static else "not run"
+        over_static = f"{r.plugin.seconds / r.static.seconds:.2f}" if r.static else "—"
+        static_mb = f"{r.static.peak_mb:.0f}" if r.static else "—"
         print(
-            f"| {r.tables:,} | {r.pages} | {r.dump.seconds:.2f} s | {auto} | {r.static.seconds:.1f} s "
-            f"| {r.plugin.seconds:.1f} s | {r.plugin.seconds / r.static.seconds:.2f} | {ratio} "
-            f"| {r.statements} | {r.static.peak_mb:.0f} / {r.plugin.peak_mb:.0f} |"
+            f"| {r.tables:,} | {r.pages} | {r.dump.seconds:.2f} s | {auto} | {static} "
+            f"| {r.plugin.seconds:.1f} s | {over_static} | {ratio} "
+            f"| {r.statements} | {static_mb} / {r.plugin.peak_mb:.0f} |"
         )
     if len(results) > 1:
         print("\nGrowth between sizes (time ratio ÷ size ratio; 1.0 is linear, above 1 is worse):")
         for a, b in itertools.pairwise(results):
             size = b.tables / a.tables
-            built = a.static and b.static and not (a.plugin.returncode or b.plugin.returncode)
+            built = not (a.plugin.returncode or b.plugin.returncode)
             for label, ta, tb in (
+                *([("plugin", a.plugin.seconds, b.plugin.seconds)] if built else []),
                 *(
-                    [
-                        ("plugin", a.plugin.seconds, b.plugin.seconds),
-                        ("static Markdown", a.static.seconds, b.static.seconds),
-                    ]
+                    [("static Markdown", a.static.seconds, b.static.seconds)]
                     if built and a.static and b.static
                     else []
                 ),
@@ -641,6 +664,9 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
         "--no-autodoc", action="store_true", help="skip postgresql_autodoc (quadratic: 12 minutes at 10,000)"
+    )
+    parser.add_argument(
+        "--no-static", action="store_true", help="skip the static-Markdown build (4.5 minutes at 10,000)"
     )
     parser.add_argument("--top", type=int, default=8, help="functions listed per profile category")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (sites, dumps, profile)")
