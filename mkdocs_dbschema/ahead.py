@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,13 +45,10 @@ class Expanded:
 
 
 def available() -> bool:
-    """A second core to run on, and a platform that forks (the worker shares the catalog
-    already read instead of reading or pickling it again)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        cores = os.cpu_count() or 1
-    return cores > 1 and "fork" in multiprocessing.get_all_start_methods()
+    """Linux, and a second core to run on. The worker is forked: it shares the catalog
+    already read instead of reading or pickling it again. macOS can fork too, but its
+    system libraries may crash a forked child that calls them, so it is left out."""
+    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
 
 
 class Ahead:

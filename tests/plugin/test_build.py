@@ -200,6 +200,7 @@ def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> 
     assert tagged.returncode != 0  # the literal PLACEHOLDER is no URL
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_postgresql_psycopg_urls_work(sections_url: str, tmp_path: Path) -> None:
     url = sections_url.replace("postgresql://", "postgresql+psycopg://", 1)
     result = build(tmp_path, {"index.md": "<< table: tenants >>\n"}, {"dsn": url}, strict=True)
@@ -263,6 +264,7 @@ def test_wrong_password_names_the_reason_not_the_password(server: Server, tmp_pa
     assert 'password authentication failed for user "dbschema_pw"' in result.log
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_templates_can_be_overridden(sections_url: str, tmp_path: Path) -> None:
     (tmp_path / "overrides").mkdir(parents=True)
     (tmp_path / "overrides" / "card.md.j2").write_text(
@@ -277,6 +279,7 @@ def test_templates_can_be_overridden(sections_url: str, tmp_path: Path) -> None:
     assert "Custom tenants" in result.text() and "Columns: 2" in result.text()
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_without_admonitions_cards_fall_back_to_plain_markdown(sections_url: str, tmp_path: Path) -> None:
     result = build(
         tmp_path,
@@ -360,6 +363,7 @@ def test_malformed_dsns_get_one_clear_line(tmp_path: Path, dsn: str, message: st
     assert "Traceback" not in result.log and secret not in result.log
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_passwords_in_query_parameters_are_masked(sections_url: str, tmp_path: Path) -> None:
     separator = "&" if "?" in sections_url else "?"
     result = build(
@@ -371,6 +375,7 @@ def test_passwords_in_query_parameters_are_masked(sections_url: str, tmp_path: P
     assert "qp-s3cret" not in result.log and "password=%2A%2A%2A" in result.log
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_cards_render_whatever_the_directive_indent(sections_url: str, tmp_path: Path) -> None:
     page = "- Tenants:\n\n  << table: tenants >>\n\nA paragraph\n    << table: bookings >>\n"
     result = build(tmp_path, {"index.md": page}, {"dsn": sections_url, "samples": 0}, strict=True)
@@ -442,6 +447,7 @@ def test_unknown_names_get_a_hint(sections_url: str, tmp_path: Path) -> None:
     assert 'did you mean ops."odd.name"?' in result.log
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_template_mistakes_stop_the_build_with_file_and_line(tmp_path: Path, sections_url: str) -> None:
     templates = tmp_path / "overrides"
     templates.mkdir()
@@ -480,6 +486,7 @@ def test_a_table_locked_by_a_migration_is_named(make_db, tmp_path: Path) -> None
     assert "schema-migration); build again when it has finished" in result.log
 
 
+@pytest.mark.embedded_only  # the plugin's own logic
 def test_a_template_that_is_not_text_stops_the_build_cleanly(tmp_path: Path, sections_url: str) -> None:
     templates = tmp_path / "overrides"
     templates.mkdir()
