@@ -2,9 +2,12 @@
 
 MkDocs reads, expands and converts one page at a time, and on a large site most of that
 time is the cards' templates and highlighting: work that needs the catalog and the page
-alone. Just before the first page is read, `Ahead` forks one worker that expands pages
-from the last backwards while the build goes on from the first; whichever side claims a
-page first expands it, so at the end neither waits longer than one page for the other.
+alone. Just before the first page is read, `Ahead` forks one worker that takes pages a
+little ahead of the build: the farthest page nobody has taken yet at most `LOOKAHEAD`
+past the one the build is at, never the build's next one. The worker so gets the most
+time before the build needs its page; when it is slower, the build takes the pages in
+between itself. What the worker has done waits for the build a few pages at most: its
+results are memory, and a 10,000-table site's would fill gigabytes.
 
 For each page the worker sends back the Markdown it read and everything expanding it
 gave: the expanded Markdown, the cards' HTML blocks, the log records, the anchors told to
@@ -22,10 +25,14 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+
+FREE, BUILD, WORKER = 0, 1, 2  # who took a page
+LOOKAHEAD = 4  # pages past the build's that the worker may take
 
 Anchor = tuple[tuple[Any, ...], dict[str, Any]]  # autorefs' register_anchor arguments after the page
 
@@ -65,8 +72,8 @@ class Ahead:
         self.order = {uri: index for index, uri in enumerate(self.pages)}
         self.expand, self.prepare = expand, prepare
         context = multiprocessing.get_context("fork")
-        # [the first page the build has not taken, the last page the worker has not taken]
-        self.claims = context.Array("i", [0, len(self.pages)])
+        # Who took each page (FREE, BUILD, WORKER), then the page the build is at.
+        self.claims = context.Array("i", [FREE] * len(self.pages) + [-1])
         self.received: dict[int, Expanded | None] = {}
         self.reader, writer = context.Pipe(duplex=False)
         # The caller freezes what the worker shares (gc.freeze): the worker's collections
@@ -82,8 +89,9 @@ class Ahead:
         if index is None:
             return None
         with self.claims.get_lock():
-            if index < self.claims[1]:
-                self.claims[0] = max(self.claims[0], index + 1)
+            self.claims[len(self.pages)] = index
+            if self.claims[index] != WORKER:
+                self.claims[index] = BUILD
                 return None
         while index not in self.received:
             try:
@@ -130,12 +138,22 @@ class Ahead:
             sender.join()
 
     def _claim(self) -> int | None:
-        with self.claims.get_lock():
-            index = int(self.claims[1]) - 1
-            if index < self.claims[0]:
-                return None
-            self.claims[1] = index
-            return index
+        """The next page to take, waiting while the worker is far enough ahead; None once
+        no page is left that the build would not take first."""
+        count = len(self.pages)
+        while True:
+            with self.claims.get_lock():
+                at = int(self.claims[count])
+                last = min(at + 1 + LOOKAHEAD, count - 1)
+                # The farthest free page in reach, never the build's next one: the worker
+                # gets the most time before the build needs it.
+                for index in range(last, at + 1, -1):
+                    if self.claims[index] == FREE:
+                        self.claims[index] = WORKER
+                        return index
+                if last == count - 1:  # nothing further off to wait for
+                    return None
+            time.sleep(0.005)
 
 
 def _send(outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None], writer: Connection) -> None:

@@ -160,6 +160,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.logs: ahead.RecordedLogs | None = None  # in that process: what expanding a page logs
         # Pages the worker converted too, with what converting them logged.
         self.converted_ahead: dict[str, tuple[RenderedPage, list[Any]]] = {}
+        self.changed_after_expanding = True  # see _markdown_handlers_after_expanding
 
     # Defining on_startup keeps one plugin instance across `mkdocs serve` rebuilds,
     # so the embedded server starts once.
@@ -587,12 +588,23 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return nav  # serve runs threads (its server, its watcher), which a fork would not carry
         pages = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.directive_pages]
         if len(pages) > 1 and ahead.available():
+            self.changed_after_expanding = self._markdown_handlers_after_expanding(config)
             self.ahead = ahead.Ahead(
                 pages,
                 lambda uri: self._expand_ahead(uri, config, files),
                 self._become_worker,
             )
         return nav
+
+    def _markdown_handlers_after_expanding(self, config: MkDocsConfig) -> bool:
+        """Whether another plugin's on_page_markdown runs after this one expands a page, and
+        may change the Markdown a page the worker converted is converted from."""
+        handlers = config.plugins.events["page_markdown"]
+        mine = [getattr(h, "__self__", None) is self for h in handlers]
+        expanding = next(
+            (i for i, h in enumerate(handlers) if mine[i] and h.__name__ == self.expand_page.__name__), None
+        )
+        return expanding is None or not all(mine[expanding + 1 :])
 
     def _become_worker(self) -> None:
         """In the worker: log and register anchors for the build to replay, never read."""
@@ -637,6 +649,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 None if links is None else {file.src_uri: anchors for file, anchors in links.items()},
             )
         html, headings = self.blocks.taken()
+        if converted is not None and not self.changed_after_expanding:
+            html, headings = {}, {}  # no plugin can make the build convert it again: not sent
         converting_records = self.logs.taken()
         return ahead.Expanded(
             source, markdown, html, headings, records, anchors, converted, converting_records

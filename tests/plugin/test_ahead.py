@@ -14,6 +14,7 @@ import pytest
 from sites import Build, build
 
 from mkdocs_dbschema import ahead, plugin
+from mkdocs_dbschema.document import anchor
 
 pytestmark = [
     pytest.mark.skipif(not ahead.available(), reason="needs fork and a second core"),
@@ -26,21 +27,52 @@ def _expanded(uri: str) -> ahead.Expanded:
     return ahead.Expanded(uri, f"expanded {uri} in {os.getpid()}", {}, {}, [record], [])
 
 
+def _first_claim(worker: ahead.Ahead) -> None:
+    """Wait until the worker has taken its first page, which is always the farthest in
+    reach (the last of up to LOOKAHEAD + 1 pages): tests then know who does that one."""
+    deadline = time.monotonic() + 60
+    while ahead.WORKER not in worker.claims[:-1] and worker.process.is_alive():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
 def test_each_page_is_expanded_once_by_one_side() -> None:
     pages = [f"p{i}.md" for i in range(40)]
     worker = ahead.Ahead(pages, _expanded, lambda: None)
+    taken = {}
     try:
-        taken = {uri: worker.take(uri) for uri in pages}
+        for uri in pages:
+            taken[uri] = worker.take(uri)
+            if taken[uri] is None:
+                time.sleep(0.02)  # the build expanding its page
+        claims = list(worker.claims[:-1])
     finally:
         worker.stop()
-    by_worker = {uri: done for uri, done in taken.items() if done is not None}
-    # The build takes pages from the first, the worker from the last: one run each.
-    first_of_worker = min(pages.index(uri) for uri in by_worker) if by_worker else len(pages)
-    assert set(by_worker) == set(pages[first_of_worker:])
-    for uri, done in by_worker.items():
-        assert done.source == uri and done.markdown is not None
+    by_worker = {uri for uri, done in taken.items() if done is not None}
+    assert claims == [ahead.WORKER if uri in by_worker else ahead.BUILD for uri in pages]
+    # They shared the work (the worker as fast as the build here).
+    assert 5 <= len(by_worker) <= 35, sorted(by_worker)
+    for uri in by_worker:
+        done = taken[uri]
+        assert done is not None and done.source == uri and done.markdown is not None
         assert done.markdown != f"expanded {uri} in {os.getpid()}"  # another process
-        assert done.records[0].getMessage() == f"seen {uri}" and done.records[0].args is None
+        assert done.records[0].getMessage() == f"seen {uri}"  # log records travel too
+
+
+def test_the_worker_stays_a_few_pages_ahead_of_the_build() -> None:
+    """What the worker has done waits in memory until the build reaches it: a build that
+    stays on its first page holds the worker LOOKAHEAD pages away at most."""
+    pages = [f"p{i}.md" for i in range(40)]
+    worker = ahead.Ahead(pages, _expanded, lambda: None)
+    try:
+        assert worker.take("p0.md") is None
+        time.sleep(0.5)  # far longer than the worker needs for every page it may take
+        claims = list(worker.claims[:-1])
+        ahead_of_build = [i for i, who in enumerate(claims) if who == ahead.WORKER]
+        assert ahead_of_build and max(ahead_of_build) <= 1 + ahead.LOOKAHEAD
+        assert all(worker.take(uri) is not None or claims[i] != ahead.WORKER for i, uri in enumerate(pages))
+    finally:
+        worker.stop()
 
 
 def test_a_worker_that_dies_leaves_its_pages_to_the_build() -> None:
@@ -51,8 +83,8 @@ def test_a_worker_that_dies_leaves_its_pages_to_the_build() -> None:
     worker = ahead.Ahead(pages, dies, lambda: None)
     worker.process.join(timeout=60)
     try:
-        assert worker.process.exitcode == 3
-        # It claimed a page before it died: the build is told to expand that one itself.
+        assert worker.process.exitcode == 3 and worker.claims[4] == ahead.WORKER
+        # It took a page before it died: the build is told to expand that one itself.
         assert [worker.take(uri) for uri in pages] == [None] * len(pages)
     finally:
         worker.stop()
@@ -60,16 +92,17 @@ def test_a_worker_that_dies_leaves_its_pages_to_the_build() -> None:
 
 def test_a_page_that_fails_in_the_worker_is_left_to_the_build() -> None:
     def fails(uri: str) -> ahead.Expanded:
-        if uri == "p3.md":
+        if uri == "p4.md":
             raise RuntimeError("template exploded")
         return _expanded(uri)
 
     pages = [f"p{i}.md" for i in range(5)]
     worker = ahead.Ahead(pages, fails, lambda: None)
-    worker.process.join(timeout=60)  # every page expanded by the worker
     try:
-        assert worker.take("p3.md") is None
-        assert all(worker.take(uri) is not None for uri in pages if uri != "p3.md")
+        _first_claim(worker)
+        for i in range(4):  # the build's, or the worker's if it took them meanwhile
+            worker.take(f"p{i}.md")
+        assert worker.claims[4] == ahead.WORKER and worker.take("p4.md") is None
     finally:
         worker.stop()
 
@@ -79,25 +112,24 @@ def test_a_page_that_fails_in_the_worker_is_left_to_the_build() -> None:
 PAGES = {
     "index.md": "# Home\n\nSee [the bookings card](a.md#public-bookings).\n",
     "a.md": "# A\n\n<< table: bookings >>\n\n<< table: nowhere >>\n",
-    "b.md": '# B\n\n<< table: "Guest Notes" >>\n\n<< table: events >>\n',
-    "c.md": "# C\n\n<< table: reservación >>\n\n<< table: bookings | copy: yes >>\n\n"
+    "b.md": "# B\n\n<< table: open_bookings >>\n",
+    "c.md": "# C\n\n<< table: reservación >>\n\n<< table: bookings | copy: yes >>\n",
+    "d.md": '# D\n\n<< table: "Guest Notes" >>\n\n<< table: events >>\n\n<< tabel: typo >>\n\n'
     "[No such anchor](a.md#nowhere), [no such page](e.md)\n",
-    "d.md": "# D\n\n<< table: open_bookings >>\n\n<< tabel: typo >>\n",
 }
 
 
 @pytest.fixture
 def ahead_always(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every build forks a worker, which claims every page before the build reads the
-    first (no race decides who expands what); the pages the build took from it are listed."""
+    """Every build forks a worker, which has taken its first page (d.md: the last of the
+    four pages with a directive) before the build reads any; the pages the build took from
+    it are listed. Which side takes the others is a race: tests assert on d.md."""
     monkeypatch.setattr(plugin, "AHEAD_MIN_CARDS", 0)
     start = ahead.Ahead.__init__
 
     def claimed_first(self: ahead.Ahead, *args: Any) -> None:
         start(self, *args)
-        deadline = time.monotonic() + 60
-        while self.claims[1] > 0 and self.process.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _first_claim(self)
 
     monkeypatch.setattr(ahead.Ahead, "__init__", claimed_first)
     used: list[str] = []
@@ -135,18 +167,17 @@ def test_a_site_expanded_ahead_is_the_site_built_in_order(
     assert in_order.returncode == 0, in_order.log and not ahead_always
     expanded_ahead = _build(tmp_path / "ahead", sections_url)
     assert expanded_ahead.returncode == 0, expanded_ahead.log
-    # The worker expanded and converted every page with a card.
-    assert sorted(ahead_always) == ["a.md converted", "b.md converted", "c.md converted", "d.md converted"]
+    assert "d.md converted" in ahead_always  # expanded and converted by the worker
     assert _pages(expanded_ahead) == _pages(in_order)
     # Warnings come from the page they are about, in page order, whichever side expanded it.
     warnings = _warnings(expanded_ahead)
     assert warnings == _warnings(in_order)
-    assert any("d.md:5" in w and "tabel" in w for w in warnings), warnings
+    assert any("d.md:7" in w and "tabel" in w for w in warnings), warnings
     assert any("a.md:5" in w and "nowhere" in w for w in warnings), warnings
-    # What converting c.md found (in the worker): a missing page, and a missing anchor
+    # What converting d.md found (in the worker): a missing page, and a missing anchor
     # MkDocs checks after the last page.
-    assert any("c.md" in w and "e.md" in w for w in warnings), warnings
-    assert any("c.md" in w and "a.md#nowhere" in w for w in warnings), warnings
+    assert any("d.md" in w and "e.md" in w for w in warnings), warnings
+    assert any("d.md" in w and "a.md#nowhere" in w for w in warnings), warnings
     search = (tmp_path / "ahead/site/search/search_index.json").read_text("utf-8")
     assert search == (tmp_path / "in-order/site/search/search_index.json").read_text("utf-8")
 
@@ -154,8 +185,8 @@ def test_a_site_expanded_ahead_is_the_site_built_in_order(
 def test_strict_fails_on_a_warning_the_worker_gave(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    # The only warning is d.md's.
-    pages = {**PAGES, "a.md": "# A\n\n<< table: bookings >>\n", "c.md": "# C\n\n<< table: reservación >>\n"}
+    # The only warning is d.md's, which the worker expands.
+    pages = {**PAGES, "a.md": "# A\n\n<< table: bookings >>\n", "d.md": "# D\n\n<< tabel: typo >>\n"}
     result = build(tmp_path, pages, {"dsn": sections_url}, strict=True)
     assert "d.md converted" in ahead_always
     assert result.returncode == 1 and "Aborted with 1 warnings in strict mode" in result.log
@@ -166,29 +197,31 @@ def test_a_worker_that_dies_costs_the_build_nothing_but_time(
 ) -> None:
     expand = plugin.DbSchemaPlugin._expand_ahead
 
-    def dies_on_c(self: plugin.DbSchemaPlugin, uri: str, *args: Any) -> ahead.Expanded | None:
-        if uri == "c.md":
+    def dies_on_d(self: plugin.DbSchemaPlugin, uri: str, *args: Any) -> ahead.Expanded | None:
+        if uri == "d.md":
             os._exit(1)  # killed mid-build: the OOM killer, say
         return expand(self, uri, *args)
 
-    monkeypatch.setattr(plugin.DbSchemaPlugin, "_expand_ahead", dies_on_c)
+    monkeypatch.setattr(plugin.DbSchemaPlugin, "_expand_ahead", dies_on_d)
     reference = _build(tmp_path / "in-order", sections_url, parallel=False)
     result = _build(tmp_path / "ahead", sections_url)
     assert result.returncode == 0, result.log
-    assert not any(uri.startswith("c.md") for uri in ahead_always)
+    assert not any(uri.startswith("d.md") for uri in ahead_always)
     assert _pages(result) == _pages(reference)
     assert _warnings(result) == _warnings(reference)
 
 
-HOOK = """
+CHANGED_AFTER_READING = """
 from mkdocs.plugins import event_priority
 
 @event_priority(50)  # before the plugin's own on_page_markdown
 def on_page_markdown(markdown, page, **kwargs):
-    if page.file.src_uri == "b.md":
-        return markdown + "\\n\\nAdded by a hook: << table: events >>\\n"
+    if page.file.src_uri == "d.md":
+        return markdown + "\\n\\nAdded by a hook.\\n\\n<< table: bookings >>\\n"
     return markdown
+"""
 
+READ_THROUGH_A_HOOK = """
 def on_page_read_source(page, config):
     if page.file.src_uri == "d.md":  # a table no page named when the site was read
         return "# D\\n\\n<< table: payments >>\\n"
@@ -196,18 +229,53 @@ def on_page_read_source(page, config):
 """
 
 
-def test_pages_another_plugin_changes_are_expanded_as_they_reach_the_plugin(
+def test_a_page_another_plugin_changed_after_reading_is_expanded_as_it_reaches_the_plugin(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    (tmp_path / "hook.py").write_text(HOOK, "utf-8")
+    (tmp_path / "hook.py").write_text(CHANGED_AFTER_READING, "utf-8")
     result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
     assert result.returncode == 0, result.log
-    # b.md: the worker expanded the Markdown as read, not as the hook left it.
-    assert "b.md converted" not in ahead_always and "Added by a hook:" in result.text("b")
-    assert result.text("b").count("public.events") >= 2
-    # d.md: read through the hook, it names a table the site's read did not read: the
-    # worker leaves it, and the build reads it.
-    assert "d.md converted" not in ahead_always and "public.payments" in result.text("d")
+    # The worker expanded d.md as read, not as the hook left it: the build expands it again.
+    assert not any(uri.startswith("d.md") for uri in ahead_always)
+    assert "Added by a hook." in result.text("d") and "public.bookings" in result.text("d")
+
+
+CHANGED_AFTER_EXPANDING = """
+from mkdocs.plugins import event_priority
+
+@event_priority(-50)  # after the plugin expanded the page
+def on_page_markdown(markdown, page, **kwargs):
+    if page.file.src_uri == "d.md":
+        return markdown + "\\n\\nAppended after expanding.\\n"
+    return markdown
+"""
+
+
+def test_a_page_another_plugin_changed_after_expanding_is_converted_by_the_build(
+    sections_url: str, tmp_path: Path, ahead_always: list[str]
+) -> None:
+    (tmp_path / "hook.py").write_text(CHANGED_AFTER_EXPANDING, "utf-8")
+    result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
+    assert result.returncode == 0, result.log
+    # The worker's expansion is used; its conversion is not, and the build converts the
+    # page with the cards' HTML the worker sent along.
+    assert "d.md converted" in ahead_always
+    page = result.article("d")
+    guest_notes = anchor('public."Guest Notes"')
+    assert "Appended after expanding." in page and f'id="{guest_notes}"' in page
+    assert "dbschema-html-" not in page and "Note Text" in result.text("d")
+
+
+def test_a_page_naming_a_table_the_site_did_not_read_is_left_to_the_build(
+    sections_url: str, tmp_path: Path, ahead_always: list[str]
+) -> None:
+    (tmp_path / "hook.py").write_text(READ_THROUGH_A_HOOK, "utf-8")
+    result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
+    assert result.returncode == 0, result.log
+    # Read through the hook, d.md names a table the site's read did not read: the worker,
+    # which never reads, leaves it, and the build reads it.
+    assert not any(uri.startswith("d.md") for uri in ahead_always)
+    assert "public.payments" in result.text("d")
 
 
 def test_with_autorefs_the_worker_expands_and_the_build_converts(
@@ -219,5 +287,5 @@ def test_with_autorefs_the_worker_expands_and_the_build_converts(
     plugins = ["search", "autorefs", {"dbschema": {"dsn": sections_url}}]
     result = build(tmp_path, pages, extra_config={"plugins": plugins})
     assert result.returncode == 0, result.log
-    assert sorted(ahead_always) == ["a.md", "b.md", "c.md", "d.md"]
-    assert 'href="a/#public-bookings"' in result.page() and 'href="b/#public-events"' in result.page()
+    assert "d.md" in ahead_always and not any(uri.endswith("converted") for uri in ahead_always)
+    assert 'href="a/#public-bookings"' in result.page() and 'href="d/#public-events"' in result.page()
