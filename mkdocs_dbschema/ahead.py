@@ -71,6 +71,7 @@ class Ahead:
         self.pages = list(pages)
         self.order = {uri: index for index, uri in enumerate(self.pages)}
         self.expand, self.prepare = expand, prepare
+        self.build_pid = os.getpid()
         context = multiprocessing.get_context("fork")
         # Who took each page (FREE, BUILD, WORKER), then the page the build is at.
         self.claims = context.Array("i", [FREE] * len(self.pages) + [-1])
@@ -153,6 +154,8 @@ class Ahead:
                         return index
                 if last == count - 1:  # nothing further off to wait for
                     return None
+            if os.getppid() != self.build_pid:  # the build was killed: nobody to wait for
+                return None
             time.sleep(0.005)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -289,3 +291,31 @@ def test_with_autorefs_the_worker_expands_and_the_build_converts(
     assert result.returncode == 0, result.log
     assert "d.md" in ahead_always and not any(uri.endswith("converted") for uri in ahead_always)
     assert 'href="a/#public-bookings"' in result.page() and 'href="d/#public-events"' in result.page()
+
+
+def test_a_worker_whose_build_was_killed_ends() -> None:
+    """A build killed outright (SIGKILL: no clean-up of its own) leaves no worker waiting
+    for it forever."""
+    script = (
+        "import time\n"
+        "from mkdocs_dbschema import ahead\n"
+        "worker = ahead.Ahead([f'p{i}.md' for i in range(40)], lambda uri: None, lambda: None)\n"
+        "print(worker.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert build.stdout is not None
+    worker_pid = int(build.stdout.readline())
+    build.kill()
+    build.wait()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{worker_pid}").exists() and "Z" not in _state(worker_pid):
+        assert time.monotonic() < deadline, "the worker outlived its build"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
