@@ -603,7 +603,7 @@ def report(results: list[Result], about: str) -> None:
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        auto = f"{r.autodoc.seconds:.2f} s" if r.autodoc else "not installed"
+        auto = f"{r.autodoc.seconds:.2f} s" if r.autodoc else "not run"
         if r.plugin.returncode:
             errors = [line for line in r.plugin.stderr.splitlines() if "ERROR" in line or "Error" in line]
             reason = " ".join((errors[-1] if errors else "see the log").split())
