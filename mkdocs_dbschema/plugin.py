@@ -646,7 +646,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 page.toc,
                 page._title_from_render,
                 page.present_anchor_ids,
-                None if links is None else {file.src_uri: anchors for file, anchors in links.items()},
+                None if links is None else {linked.src_uri: found for linked, found in links.items()},
             )
         html, headings = self.blocks.taken()
         if converted is not None and not self.changed_after_expanding:
