@@ -636,9 +636,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         converted = None
         if signature is not None and self.autorefs is None:
             page.markdown = source if markdown is None else markdown
-            blocks = dict(self.blocks.html), dict(self.blocks.headings)  # converting uses them up
             page.render(config, files)
-            self.blocks.add(*blocks)
             links = page.links_to_anchors
             converted = RenderedPage(
                 _page_key(page.markdown, page, signature),

@@ -78,7 +78,7 @@ _NO_SECRET_TYPE = re.compile(r"boolean$|date$|time(stamp)?\b|interval\b")
 # Printed by PostgreSQL as digits, hex and separators: no value rule finds anything in these
 # (a test holds them to it), and they are a third of a typical table's cells. Column rules still
 # apply to a UUID: a `reset_token uuid` is a secret.
-_NO_VALUE_RULES_TYPE = re.compile(r"uuid$|boolean$|date$|time(stamp)?\b|interval\b")
+_NO_VALUE_RULES_TYPE = re.compile(r"uuid$|" + _NO_SECRET_TYPE.pattern)
 SECRETS_WHOLE = ("secret", "token", "bare key")  # a JSON object or array under these keys is hidden whole
 _SECRET_ELEMENTS = (*SECRETS_WHOLE, "card")  # an XML element named by these (or a user's) is masked
 

@@ -231,12 +231,17 @@ def on_page_read_source(page, config):
 """
 
 
+def _build_with_hook(root: Path, url: str, hook: str) -> Build:
+    (root / "hook.py").write_text(hook, "utf-8")
+    result = build(root, PAGES, {"dsn": url}, extra_config={"hooks": ["hook.py"]})
+    assert result.returncode == 0, result.log
+    return result
+
+
 def test_a_page_another_plugin_changed_after_reading_is_expanded_as_it_reaches_the_plugin(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    (tmp_path / "hook.py").write_text(CHANGED_AFTER_READING, "utf-8")
-    result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
-    assert result.returncode == 0, result.log
+    result = _build_with_hook(tmp_path, sections_url, CHANGED_AFTER_READING)
     # The worker expanded d.md as read, not as the hook left it: the build expands it again.
     assert not any(uri.startswith("d.md") for uri in ahead_always)
     assert "Added by a hook." in result.text("d") and "public.bookings" in result.text("d")
@@ -256,9 +261,7 @@ def on_page_markdown(markdown, page, **kwargs):
 def test_a_page_another_plugin_changed_after_expanding_is_converted_by_the_build(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    (tmp_path / "hook.py").write_text(CHANGED_AFTER_EXPANDING, "utf-8")
-    result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
-    assert result.returncode == 0, result.log
+    result = _build_with_hook(tmp_path, sections_url, CHANGED_AFTER_EXPANDING)
     # The worker's expansion is used; its conversion is not, and the build converts the
     # page with the cards' HTML the worker sent along.
     assert "d.md converted" in ahead_always
@@ -271,9 +274,7 @@ def test_a_page_another_plugin_changed_after_expanding_is_converted_by_the_build
 def test_a_page_naming_a_table_the_site_did_not_read_is_left_to_the_build(
     sections_url: str, tmp_path: Path, ahead_always: list[str]
 ) -> None:
-    (tmp_path / "hook.py").write_text(READ_THROUGH_A_HOOK, "utf-8")
-    result = build(tmp_path, PAGES, {"dsn": sections_url}, extra_config={"hooks": ["hook.py"]})
-    assert result.returncode == 0, result.log
+    result = _build_with_hook(tmp_path, sections_url, READ_THROUGH_A_HOOK)
     # Read through the hook, d.md names a table the site's read did not read: the worker,
     # which never reads, leaves it, and the build reads it.
     assert not any(uri.startswith("d.md") for uri in ahead_always)
