@@ -162,13 +162,19 @@ class Ahead:
 
 
 def _send(outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None], writer: Connection) -> None:
-    while (item := outbox.get()) is not None:
-        try:
-            writer.send(item)
-        except Exception:  # e.g. something that does not pickle: the build expands the page
-            writer.send((item[0], None))
-    writer.send(None)
-    writer.close()
+    try:
+        while (item := outbox.get()) is not None:
+            try:
+                writer.send(item)
+            except OSError:
+                raise
+            except Exception:  # e.g. something that does not pickle: the build expands the page
+                writer.send((item[0], None))
+        writer.send(None)
+    except OSError:  # the build's end is closed: it stopped, or was killed; nobody to tell
+        pass
+    finally:
+        writer.close()
 
 
 class RecordedLogs(logging.Handler):

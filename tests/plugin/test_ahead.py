@@ -320,3 +320,20 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_a_worker_whose_build_is_gone_ends_without_a_traceback() -> None:
+    """The build stops reading (it ended, or was killed): the worker's sender finds the
+    pipe closed and ends quietly."""
+    script = (
+        "import os, time\n"
+        "from mkdocs_dbschema import ahead\n"
+        "worker = ahead.Ahead([f'p{i}.md' for i in range(3)], lambda uri: None, lambda: None)\n"
+        "worker.reader.close()  # the build's end, closed before the worker sends anything\n"
+        "worker.take('p0.md')\n"
+        "worker.process.join(30)\n"
+        "print(worker.process.exitcode)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "0", done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
