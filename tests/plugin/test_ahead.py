@@ -43,6 +43,7 @@ def test_each_page_is_expanded_once_by_one_side() -> None:
     worker = ahead.Ahead(pages, _expanded, lambda: None)
     taken = {}
     try:
+        _first_claim(worker)  # started, however loaded the machine
         for uri in pages:
             taken[uri] = worker.take(uri)
             if taken[uri] is None:
