@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -198,6 +200,26 @@ def test_dsn_from_environment_and_env_tag(sections_url: str, tmp_path: Path) -> 
     assert rebuilt.returncode == 0, rebuilt.log
     assert 'id="public-tenants"' in (tmp_path / "tag" / "site" / "index.html").read_text()
     assert tagged.returncode != 0  # the literal PLACEHOLDER is no URL
+
+
+@pytest.mark.embedded_only  # the plugin's own logic
+def test_a_build_process_leaves_without_a_last_collection(sections_url: str, tmp_path: Path) -> None:
+    # The check is registered first, so it runs after the plugin's exit handler.
+    script = f"""
+import atexit, gc, sys
+from pathlib import Path
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count()))
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from sites import build
+result = build(Path({str(tmp_path)!r}), {{"index.md": "<< table: tenants >>"}}, {{"dsn": {sections_url!r}}})
+assert result.returncode == 0, result.log
+print("frozen after the build:", gc.get_freeze_count())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    after_build, at_exit = (int(line.rsplit(" ", 1)[1]) for line in done.stdout.splitlines())
+    assert after_build == 0  # a build ends unfrozen: a process that builds again frees what it left
+    assert at_exit > 10_000  # the modules, configuration and pages left: skipped by the last collection
 
 
 @pytest.mark.embedded_only  # the plugin's own logic
