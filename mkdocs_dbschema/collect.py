@@ -9,7 +9,7 @@ line says what was being read, never a driver traceback.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
+from .catalog.beside import Beside
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -76,11 +77,15 @@ def _session(url: URL, settings: SessionSettings) -> Iterator[sa.Connection]:
 
 
 @contextmanager
-def _reading(dog: Watchdog | None, what: str) -> Iterator[None]:
-    """Turn a lost connection or a silent server into one line naming `what`."""
+def _reading(
+    dog: Watchdog | None, what: str, beside: Callable[[], Watchdog | None] = lambda: None
+) -> Iterator[None]:
+    """Turn a lost connection or a silent server into one line naming `what`; `beside`
+    gives the watchdog of the second session, if one opened."""
     try:
         yield
     except (sa.exc.SQLAlchemyError, psycopg.Error, DatabaseError) as error:
+        dog = next((d for d in (dog, beside()) if d is not None and d.fired), dog)
         if dog is not None and dog.fired:
             raise DatabaseError(
                 f"the server stopped answering while {what}: no reply within {dog.limit:g} s "
@@ -139,19 +144,19 @@ def collect(
                 stamp = read_fingerprint(conn)
             if reuse is not None and reuse.fingerprint == stamp:
                 return reuse
-        with _reading(dog, "reading the catalog"):
-            if schemas:
-                tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
-                overview_schemas = sorted({*(overview_schemas or ()), *schemas})
-            catalog = read_catalog(conn, list(tables))
-            if overview_schemas is not None:
-                documented = {t.schema for t in catalog.tables.values()} | set(overview_schemas)
-                overview = read_overview(conn, schemas=sorted(documented))
-                catalog = dataclasses.replace(catalog, overview=overview)
-        if redactor is not None:
-            catalog = redact_schema_text(redact_defaults(catalog, redactor))
-        with _reading(dog, "reading sample rows"):
-            samples, warnings = _samples(conn, catalog, tables, redactor, max_value_length, settings)
+        with Beside(conn.engine) as beside:
+            with _reading(dog, "reading the catalog", beside.watchdog):
+                if schemas:
+                    tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
+                    overview_schemas = sorted({*(overview_schemas or ()), *schemas})
+                read = read_catalog(conn, list(tables), overview_schemas=overview_schemas, beside=beside)
+            # Sample rows on the second session while this one redacts the schema's text.
+            sampling = beside.start(
+                lambda session: _samples(session, read, tables, redactor, max_value_length, settings)
+            )
+            catalog = read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
+            with _reading(dog, "reading sample rows", beside.watchdog):
+                samples, warnings = sampling.result(conn)
         with _reading(dog, "planning query patterns"):
             plans = _plan(conn, patterns, plan_functions, settings)
     return Collection(catalog, samples, plans, tuple(warnings), stamp)

@@ -7,13 +7,13 @@ query covers them all, however many there are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from .model import RELATION_KINDS, ColumnSummary, ForeignKeySummary, TableSummary
-from .reader import _rows
+from .rows import rows
 
 
 def _foreign_key(data: Mapping[str, Any]) -> ForeignKeySummary:
@@ -55,7 +55,11 @@ def read_overview(
     conn: sa.Connection, oids: Sequence[int] = (), schemas: Sequence[str] = ()
 ) -> dict[str, TableSummary]:
     """Summaries of every relation in the schemas of `oids`, in `schemas` and on the
-    search_path, by key, in code point order of the key
-    (the same on every server, whatever its collation)."""
-    rows = _rows(conn, "overview", oids=sorted(set(oids)), schemas=sorted(set(schemas)))
-    return {row["key"]: _summary(row) for row in sorted(rows, key=lambda row: str(row["key"]))}
+    search_path, by key (see overview_of)."""
+    return overview_of(rows(conn, "overview", oids=sorted(set(oids)), schemas=sorted(set(schemas))))
+
+
+def overview_of(read: Iterable[Mapping[str, Any]]) -> dict[str, TableSummary]:
+    """overview.sql's rows as summaries by key, in code point order of the key (the same
+    on every server, whatever its collation)."""
+    return {row["key"]: _summary(row) for row in sorted(read, key=lambda row: str(row["key"]))}

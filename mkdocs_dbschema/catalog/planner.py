@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL
 from ..analysis.redaction import Redactor, mask_unambiguous
 from .connection import mask_secrets
 from .model import build
-from .reader import query
+from .rows import query
 
 PG_RESTORE_STATS = 180000  # server_version_num that has pg_restore_*_stats
 DUMP_TIMEOUT = 600  # seconds

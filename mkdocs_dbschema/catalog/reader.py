@@ -7,16 +7,14 @@ build does not grow with the number of tables or directives.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
-from .connection import DatabaseError, mask_secrets
+from .beside import Beside
 from .model import (
     RELATION_KINDS,
     Catalog,
@@ -35,8 +33,9 @@ from .model import (
     UserType,
 )
 from .names import TableRef
+from .overview import overview_of
+from .rows import rows
 
-LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
 FK_ACTIONS = {
     "a": "NO ACTION",
     "r": "RESTRICT",
@@ -48,56 +47,80 @@ FK_MATCH = {"s": "SIMPLE", "f": "FULL", "p": "PARTIAL"}
 CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "c": "check", "x": "exclusion"}
 
 
-@cache
-def query(name: str) -> sa.TextClause:
-    return sa.text(resources.files(__package__).joinpath(f"sql/{name}.sql").read_text("utf-8"))
-
-
-def _rows(conn: sa.Connection, name: str, **params: Any) -> list[Mapping[str, Any]]:
-    try:
-        return [dict(row._mapping) for row in conn.execute(query(name), params)]
-    except DBAPIError as error:
-        reason = " ".join(str(error.orig).split())
-        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE and "oids" in params:
-            reason += _lock_holders(conn, params["oids"])
-        raise DatabaseError(f"reading the catalog failed ({name}.sql): {mask_secrets(reason)}") from None
-
-
-def _lock_holders(conn: sa.Connection, oids: Sequence[int]) -> str:
-    """Who keeps the catalog read waiting: a migration, usually. Best effort."""
-    try:
-        conn.rollback()
-        holders = conn.execute(query("locks"), {"oids": list(oids)}).all()
-    except DBAPIError:
-        return ""
-    if not holders:
-        return ""
-    named = ", ".join(f"{row.relation} (pid {row.pid}, {row.application})" for row in holders)
-    return f"; locked by another session: {named}; build again when it has finished"
-
-
-def _by_key(rows: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, list[Mapping[str, Any]]]:
+def _by_key(found: Iterable[Mapping[str, Any]], key: str = "key") -> dict[str, list[Mapping[str, Any]]]:
     grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
+    for row in found:
         grouped[row[key]].append(row)
     return grouped
 
 
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def _pick(row: Mapping[str, Any], cls: type, **overrides: Any) -> Any:
     """Build a model object from the row's columns of the same names."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in row.items() if k in names}
+    names = _field_names(cls)
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items() if k in names}
     values.update(overrides)
-    for k, v in values.items():
-        if isinstance(v, list):
-            values[k] = tuple(v)
     return cls(**values)
 
 
-def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
-    """Resolve `refs` like PostgreSQL would and read everything a card shows about them."""
+# The statements that follow the name resolution, the slower first: two sessions
+# share them out (see _all_rows).
+KINDS = (
+    "relations",
+    "indexes",
+    "overview",
+    "constraints",
+    "columns",
+    "graph",
+    "partitions",
+    "policies",
+    "triggers",
+    "functions",
+    "types",
+    "sequences",
+    "rules",
+    "database",
+)
+
+
+def _all_rows(
+    conn: sa.Connection, beside: Beside | None, statements: Iterable[tuple[str, dict[str, Any]]]
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The rows of each statement (a query name and its parameters), each sent once, on
+    whichever session is free: `conn`, and `beside` when given."""
+    waiting = deque(statements)
+
+    def take(session: sa.Connection) -> dict[str, list[Mapping[str, Any]]]:
+        got: dict[str, list[Mapping[str, Any]]] = {}
+        while True:
+            try:
+                name, params = waiting.popleft()
+            except IndexError:
+                return got
+            got[name] = rows(session, name, **params)
+
+    started = beside.start(take) if beside is not None else None
+    mine = take(conn)
+    return mine if started is None else {**mine, **started.result(conn)}
+
+
+def read_catalog(
+    conn: sa.Connection,
+    refs: Sequence[TableRef],
+    *,
+    overview_schemas: Sequence[str] | None = None,
+    beside: Beside | None = None,
+) -> Catalog:
+    """Resolve `refs` like PostgreSQL would and read everything a card shows about them.
+    With `overview_schemas` (None: none), the catalog's overview summarises every relation
+    of those schemas and of the documented tables' (read_overview). With `beside`, a
+    second session shares the statements."""
     refs = list(dict.fromkeys(refs))
-    resolved_rows = _rows(
+    resolved_rows = rows(
         conn,
         "resolve",
         schemas=[r.schema for r in refs],
@@ -108,7 +131,13 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
     role = resolved_rows[0]["role"] if resolved_rows else ""
     stats_since = resolved_rows[0]["stats_since"] if resolved_rows else None
 
-    relations = _rows(conn, "relations", oids=oids)
+    params: dict[str, dict[str, Any]] = {
+        "database": {},
+        "overview": {"oids": oids, "schemas": sorted(set(overview_schemas or ()))},
+    }
+    wanted = [name for name in KINDS if name != "overview" or overview_schemas is not None]
+    read = _all_rows(conn, beside, [(name, params.get(name, {"oids": oids})) for name in wanted])
+    relations = read["relations"]
     key_of_oid = {row["oid"]: row["key"] for row in relations}
     resolved = {str(ref): key_of_oid.get(row["oid"]) for ref, row in zip(refs, resolved_rows, strict=True)}
     hints = {
@@ -117,29 +146,29 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         if row["hint"] or row["near"]
     }
 
-    columns = _by_key(_rows(conn, "columns", oids=oids))
-    types = {row["name"]: _pick(row, UserType) for row in _rows(conn, "types", oids=oids)}
-    indexes = _by_key(_rows(conn, "indexes", oids=oids))
-    policies = _by_key(_rows(conn, "policies", oids=oids))
-    triggers = _by_key(_rows(conn, "triggers", oids=oids))
-    partitions = _by_key(_rows(conn, "partitions", oids=oids))
-    rules = _by_key(_rows(conn, "rules", oids=oids))
-    sequences = _by_key(_rows(conn, "sequences", oids=oids))
-    functions = {row["key"]: _pick(row, Function) for row in _rows(conn, "functions", oids=oids)}
+    columns = _by_key(read["columns"])
+    types = {row["name"]: _pick(row, UserType) for row in read["types"]}
+    indexes = _by_key(read["indexes"])
+    policies = _by_key(read["policies"])
+    triggers = _by_key(read["triggers"])
+    partitions = _by_key(read["partitions"])
+    rules = _by_key(read["rules"])
+    sequences = _by_key(read["sequences"])
+    functions = {row["key"]: _pick(row, Function) for row in read["functions"]}
     uses: dict[str, list[str]] = defaultdict(list)
     for function in functions.values():
         for use in function.used_by:
             uses[use.split(" ", 1)[1]].append(function.key)
-    (database,) = _rows(conn, "database")
+    (database,) = read["database"]
     edges: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
-    for row in _rows(conn, "graph", oids=oids):
+    for row in read["graph"]:
         edges[row["key"]].extend([row["ref"]] if row["ref"] else [])
         names[row["key"]] = row["display"]
     graph = {key: tuple(refs) for key, refs in edges.items()}
 
     constraints: dict[str, list[Constraint]] = defaultdict(list)
-    fks_out, fks_in = _foreign_keys(_rows(conn, "constraints", oids=oids), constraints)
+    fks_out, fks_in = _foreign_keys(read["constraints"], constraints)
 
     tables: dict[str, Table] = {}
     for row in relations:
@@ -185,6 +214,7 @@ def read_catalog(conn: sa.Connection, refs: Sequence[TableRef]) -> Catalog:
         functions=functions,
         extensions=tuple(_pick(e, Extension) for e in database["extensions"]),
         api_schemas=tuple(database["api_schemas"]),
+        overview=overview_of(read["overview"]) if overview_schemas is not None else {},
     )
 
 
@@ -207,7 +237,7 @@ def _grouped(fks: list[tuple[ForeignKey, str]], **overrides: Any) -> ForeignKey:
 
 
 def _foreign_keys(
-    rows: Iterable[Mapping[str, Any]], constraints: dict[str, list[Constraint]]
+    found: Iterable[Mapping[str, Any]], constraints: dict[str, list[Constraint]]
 ) -> tuple[dict[str, list[ForeignKey]], dict[str, list[ForeignKey]]]:
     """Outgoing and incoming foreign keys per table key, as a reader thinks of them.
 
@@ -223,7 +253,7 @@ def _foreign_keys(
     fks_in: dict[str, list[ForeignKey]] = defaultdict(list)
     on_partitions: dict[tuple[Any, ...], list[tuple[ForeignKey, str]]] = defaultdict(list)
     into_partitions: dict[tuple[Any, ...], list[tuple[ForeignKey, str]]] = defaultdict(list)
-    for row in rows:
+    for row in found:
         if row["contype"] != "f":
             constraints[row["table_key"]].append(
                 _pick(row, Constraint, kind=CONSTRAINT_KINDS[row["contype"]])
