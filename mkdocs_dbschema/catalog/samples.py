@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -87,40 +88,42 @@ def sample_order(table: Table) -> tuple[str, ...] | None:
     return () if table.row_estimate <= SORT_LIMIT else None
 
 
+@cache
+def _rows_template(values: int, keys: int, sorted_by_values: bool) -> sql.SQL:
+    """_rows_query's statement for a shape of table: `{}` for the table's identifiers
+    (its columns', then its key columns', then the table's), `{limit}` for the limit. The
+    template is this code's own text; only the identifiers come from the catalog."""
+    aliases = [f'"v{i}"' for i in range(values)]
+    key_aliases = [f'"k{i}"' for i in range(keys)] if keys else aliases if sorted_by_values else []
+    selected = [f"{{}}::text AS {alias}" for alias in aliases]
+    selected += [f"{{}}.{{}} AS {alias}" for alias in key_aliases[:keys]]
+    by = f" ORDER BY {', '.join(key_aliases)}" if key_aliases else ""
+    # Numbered aliases and placeholders only: composed once per shape, filled by psycopg.
+    return sql.SQL(
+        f"SELECT json_agg(to_json(ARRAY[{', '.join(aliases)}]){by}) FROM "  # noqa: S608
+        f"(SELECT {', '.join(selected)} FROM {{}}{by} LIMIT {{limit}}) AS sample"
+    )
+
+
 def _rows_query(table: Table, limit: int, order: tuple[str, ...] | None) -> sql.Composed:
     """One JSON array of the first `limit` rows, each an array of column texts.
 
     Keys sort in their own type (10 after 2); every column sorts by its text (any type
     has one; not every type can be sorted). The aggregate orders again by the same
     keys, so the rows keep that order exactly.
+
+    Storage order (no keys) is the scan's own order, kept stable by the session's
+    synchronize_seqscans = off (see connection.py). Identifiers are quoted by psycopg;
+    nothing from a page or the catalog is spliced in as text.
     """
     readable, _ = _split_columns(table)
-    values = [sql.Identifier(f"v{i}") for i in range(len(readable))]
-    selected = [
-        sql.SQL("{}::text AS {}").format(sql.Identifier(c), v) for c, v in zip(readable, values, strict=True)
-    ]
-    keys: list[sql.Identifier] = []
-    if order:
-        keys = [sql.Identifier(f"k{i}") for i in range(len(order))]
-        selected += [
-            sql.SQL("{}.{} AS {}").format(sql.Identifier(table.schema, table.name), sql.Identifier(c), k)
-            for c, k in zip(order, keys, strict=True)
-        ]
-    elif order == ():
-        keys = values
-    # Storage order (no keys): the scan's own order, kept stable by the session's
-    # synchronize_seqscans = off (see connection.py).
-    by = sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(keys)) if keys else sql.SQL("")
-    # Identifiers are quoted by psycopg; nothing from a page or the catalog is spliced in as text.
-    return sql.SQL(
-        "SELECT json_agg(to_json(ARRAY[{values}]){by}) FROM "
-        "(SELECT {selected} FROM {table}{by} LIMIT {limit}) AS sample"
-    ).format(
-        values=sql.SQL(", ").join(values),
-        by=by,
-        selected=sql.SQL(", ").join(selected),
-        table=sql.Identifier(table.schema, table.name),
-        limit=sql.Literal(limit),
+    relation = sql.Identifier(table.schema, table.name)
+    keys = order or ()
+    identifiers = [sql.Identifier(c) for c in readable]
+    for column in keys:
+        identifiers += [relation, sql.Identifier(column)]
+    return _rows_template(len(readable), len(keys), order == ()).format(
+        *identifiers, relation, limit=sql.Literal(limit)
     )
 
 
