@@ -1,8 +1,8 @@
 """One read of the database for a whole site: catalog, redacted samples, plans.
 
 The plugin (and any other front end) says what it needs; this module opens one
-read-only, time-bounded session, reads it all in a fixed number of statements
-and returns plain data. Every failure comes back as a DatabaseError whose one
+read-only, time-bounded session (and a second beside it, catalog/beside.py), reads
+it all in a fixed number of statements and returns plain data. Every failure comes back as a DatabaseError whose one
 line says what was being read, never a driver traceback.
 """
 
