@@ -31,12 +31,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 FREE, BUILD, WORKER = 0, 1, 2  # who took a page
 LOOKAHEAD = 4  # pages past the build's that the worker may take
 
 Anchor = tuple[tuple[Any, ...], dict[str, Any]]  # autorefs' register_anchor arguments after the page
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,15 @@ def available() -> bool:
     return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
 
 
-class Ahead:
+class Ahead(Generic[T]):
     """A worker expanding `pages` (source URIs, in the order the build reads them) with
-    `expand`, after `prepare` has made the forked copy of the plugin a worker."""
+    `expand`, after `prepare` has made the forked copy of the plugin a worker. (The
+    plugin also has one make pages' search entries ahead of the build: see on_env.)"""
 
     def __init__(
         self,
         pages: Sequence[str],
-        expand: Callable[[str], Expanded | None],
+        expand: Callable[[str], T | None],
         prepare: Callable[[], None],
     ) -> None:
         self.pages = list(pages)
@@ -77,7 +79,7 @@ class Ahead:
         context = multiprocessing.get_context("fork")
         # Who took each page (FREE, BUILD, WORKER), then the page the build is at.
         self.claims = context.Array("i", [FREE] * len(self.pages) + [-1])
-        self.received: dict[int, Expanded | None] = {}
+        self.received: dict[int, T | None] = {}
         self.reader, writer = context.Pipe(duplex=False)
         # The caller freezes what the worker shares (gc.freeze): the worker's collections
         # then never touch, and so never copy, the pages it shares with the build.
@@ -85,7 +87,7 @@ class Ahead:
         self.process.start()
         writer.close()  # the worker's end only: when the worker ends, reading ends
 
-    def take(self, uri: str) -> Expanded | None:
+    def take(self, uri: str) -> T | None:
         """The worker's expansion of page `uri`, or None when the build expands it itself:
         a page the worker has not started is the build's from then on."""
         index = self.order.get(uri)
@@ -123,7 +125,7 @@ class Ahead:
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)
         self.reader.close()
-        outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None] = queue.SimpleQueue()
+        outbox: queue.SimpleQueue[tuple[int, T | None] | None] = queue.SimpleQueue()
         # Sending waits while the build is busy converting a page: a thread sends, so that
         # the worker goes on expanding meanwhile.
         sender = threading.Thread(target=_send, args=(outbox, writer))
@@ -161,7 +163,7 @@ class Ahead:
             time.sleep(0.005)
 
 
-def _send(outbox: queue.SimpleQueue[tuple[int, Expanded | None] | None], writer: Connection) -> None:
+def _send(outbox: queue.SimpleQueue[tuple[int, Any] | None], writer: Connection) -> None:
     try:
         while (item := outbox.get()) is not None:
             try:

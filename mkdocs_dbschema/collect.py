@@ -2,8 +2,9 @@
 
 The plugin (and any other front end) says what it needs; this module opens one
 read-only, time-bounded session (and a second beside it, catalog/beside.py), reads
-it all in a fixed number of statements and returns plain data. Every failure comes back as a DatabaseError whose one
-line says what was being read, never a driver traceback.
+it all in a fixed number of statements and returns plain data. Every failure comes
+back as a DatabaseError whose one line says what was being read, never a driver
+traceback.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from .catalog.plans import QueryPlan, refusal
 from .collect import Collection, SampleRequest, collect, merge, plan_offline, sample_limit
 from .config import DbSchemaConfig
 from .document import link_to
-from .render.blocks import HtmlBlocks, HtmlBlocksExtension, for_search, with_blocks
+from .render.blocks import HtmlBlocks, HtmlBlocksExtension, for_search, with_blocks, without_blocks
 from .render.cards import (
     ATTR_LIST,
     CardRenderer,
@@ -162,7 +162,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.recorded: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self.directive_pages: set[str] = set()  # pages with a directive, as on_files read them
         self.card_count = 0
-        self.ahead: ahead.Ahead | None = None  # `mkdocs build`: pages expanded in a second process
+        self.ahead: ahead.Ahead[ahead.Expanded] | None = (
+            None  # `mkdocs build`: pages expanded in a second process
+        )
+        # `mkdocs build`: Material's search entries of pages, made in a second process (on_env).
+        self.indexing: ahead.Ahead[list[dict[str, Any]]] | None = None
+        self.indexed_as: dict[str, tuple[Any, ...]] = {}  # what the entries were made from
+        self.entries: list[dict[str, Any]] | None = None  # the page's entries, made ahead
+        self.search_meta: Any = None  # the page's own `search` metadata while its entries are added
         self.logs: ahead.RecordedLogs | None = None  # in that process: what expanding a page logs
         # Pages the worker converted too, with what converting them logged.
         self.converted_ahead: dict[str, tuple[RenderedPage, list[Any]]] = {}
@@ -679,6 +686,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.ahead.stop()
             self.ahead = None
         self.converted_ahead = {}
+        if self.indexing is not None:
+            self.indexing.stop()
+            self.indexing = None
+        self.indexed_as = {}
 
     def on_build_error(self, *, error: Exception) -> None:
         self._stop_ahead()
@@ -952,10 +963,52 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     # Material's search reads each page's HTML with html.parser in its on_page_context; the
     # cards' tables and highlighted SQL are most of a large site's tags. Search is given their
-    # words without their tags, and the HTML is put back after.
+    # words without their tags, and the HTML is put back after. Under `mkdocs build` a
+    # second process makes most pages' entries while the build renders page templates
+    # (on_env): search skips such a page, and its entries are added in its place.
+    @event_priority(-100)  # after other plugins' on_env: every page is converted
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        if self.ahead is not None:  # every page is converted: nothing left for it
+            self.ahead.stop()
+            self.ahead = None
+        search = _material_search(config)
+        pages = [f.page for f in files.documentation_pages() if f.page is not None]
+        if (
+            search is None
+            or self.command == "serve"
+            or not self.config.parallel
+            or self.card_count < AHEAD_MIN_CARDS
+            or len(pages) < 2
+            or not ahead.available()
+        ):
+            return env
+        self.indexed_as = {page.file.src_uri: _search_inputs(page) for page in pages}
+        gc.freeze()  # the converted pages too: shared with the worker, untouched
+        self.indexing = ahead.Ahead(
+            [page.file.src_uri for page in pages], lambda uri: _entries(search, files, uri), lambda: None
+        )
+        return env
+
+    def _entries_ahead(self, page: Page) -> list[dict[str, Any]] | None:
+        """The page's search entries the worker made, if what they were made from is
+        what search would read now (no plugin has changed the page since on_env)."""
+        if self.indexing is None:
+            return None
+        entries = self.indexing.take(page.file.src_uri)
+        made_from = self.indexed_as.pop(page.file.src_uri, None)
+        return entries if made_from is not None and made_from == _search_inputs(page) else None
+
     @event_priority(50)
     def _text_for_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
-        self.searched = []
+        self.searched, self.entries = [], None
+        if page.content and _material_search(config) is not None:
+            self.entries = self._entries_ahead(page)
+            if self.entries is not None:
+                # Search adds nothing of its own for the page, and does not read its blocks.
+                self.search_meta = page.meta.get("search", _MISSING)
+                page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+                page.content, self.searched = without_blocks(page.content)
+                return context
         if page.content and ("search" in config.plugins or "material/search" in config.plugins):
             page.content, self.searched = for_search(page.content)
         return context
@@ -964,7 +1017,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def _html_after_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         if page.content:
             page.content = with_blocks(page.content, self.searched)  # without search: markers dropped
-        self.searched = []
+        if self.entries is not None:
+            if self.search_meta is _MISSING:
+                del page.meta["search"]
+            else:
+                page.meta["search"] = self.search_meta
+            search = _material_search(config)
+            assert search is not None
+            search.search_index.entries.extend(self.entries)
+        self.searched, self.entries, self.search_meta = [], None, None
         return context
 
     on_page_context = CombinedEvent(_text_for_search, _html_after_search)
@@ -995,6 +1056,43 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 if option:  # a snapshot or statistics file written anew while serving shows at once
                     server.watch(str(self.base / option))
         return server
+
+
+_MISSING = object()
+
+
+def _material_search(config: MkDocsConfig) -> Any:
+    """Material's search plugin when it indexes pages as this plugin knows it to (a list
+    of entries that add_entry_from_context fills, page by page); else None."""
+    for name in ("search", "material/search"):
+        search: Any = config.plugins.get(name)
+        index = getattr(search, "search_index", None)
+        if (
+            type(search).__module__ == "material.plugins.search.plugin"
+            and search.config.enabled
+            and isinstance(getattr(index, "entries", None), list)
+            and callable(getattr(index, "add_entry_from_context", None))
+        ):
+            return search
+    return None
+
+
+def _search_inputs(page: Page) -> tuple[Any, ...]:
+    """What Material's search reads of a page (its table of contents by identity)."""
+    return (page.content, page.toc, page.url, page.title, deepcopy(page.meta))
+
+
+def _entries(search: Any, files: Files, uri: str) -> list[dict[str, Any]] | None:
+    """In the worker: page `uri`'s search entries, made by Material's own code from what
+    the build's search would read."""
+    file = files.get_file_from_path(uri)
+    if file is None or file.page is None or not file.page.content:
+        return None
+    page = file.page
+    page.content, _ = for_search(page.content or "")
+    index = type(search.search_index)(**search.search_index.config)
+    index.add_entry_from_context(page)
+    return list(index.entries)
 
 
 def _page_key(markdown: str, page: Page, signature: str) -> str:

@@ -191,6 +191,13 @@ def for_search(html: str) -> tuple[str, list[str]]:
     return _joined(outside, [OPEN + TAG.sub("", block) + CLOSE for block in blocks]), blocks
 
 
+def without_blocks(html: str) -> tuple[str, list[str]]:
+    """The page with each marked block empty (markers kept), and the blocks, to put back
+    with `with_blocks`."""
+    outside, blocks = _marked(html)
+    return _joined(outside, [OPEN + CLOSE] * len(blocks)), blocks
+
+
 def with_blocks(html: str, blocks: list[str]) -> str:
     """The page with the blocks `for_search` took out back in place, markers dropped."""
     outside, light = _marked(html)

@@ -552,3 +552,47 @@ def test_slow_views_share_one_budget_and_system_relations_need_asking(make_db, t
     activity, access_methods = cards[-2], cards[-1]
     assert "Sample Data" not in activity  # other sessions' queries: only when a directive asks
     assert "Sample Data: 2 rows" in access_methods and "heap" in access_methods
+
+
+def test_sample_statements_quote_every_identifier_in_each_shape(make_db) -> None:  # type: ignore[no-untyped-def]
+    """One statement template per shape of table (its columns, its key columns), filled
+    with the table's identifiers by psycopg: odd names stay quoted in every shape."""
+    from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
+    from mkdocs_dbschema.catalog.names import parse_table_name
+    from mkdocs_dbschema.catalog.reader import read_catalog
+    from mkdocs_dbschema.catalog.samples import _rows_query, sample_order
+
+    url = make_db(
+        'CREATE SCHEMA "odd ""s""";'
+        'CREATE TABLE "odd ""s"""."Guest Notes" ("Key" int, "a""b" text, ñ text, PRIMARY KEY (ñ, "Key"));'
+    )
+    engine = create_engine(parse_url(url), SessionSettings())
+    try:
+        with engine.connect() as conn:
+            catalog = read_catalog(conn, [parse_table_name('"odd ""s"""."Guest Notes"')])
+            (table,) = catalog.tables.values()
+            driver = conn.connection.driver_connection
+            relation = '"odd ""s"""."Guest Notes"'
+            values = '"Key"::text AS "v0", "a""b"::text AS "v1", "ñ"::text AS "v2"'
+            shapes = {
+                sample_order(table): (
+                    f'SELECT json_agg(to_json(ARRAY["v0", "v1", "v2"]) ORDER BY "k0", "k1") FROM '
+                    f'(SELECT {values}, {relation}."ñ" AS "k0", {relation}."Key" AS "k1" '
+                    f'FROM {relation} ORDER BY "k0", "k1" LIMIT 5) AS sample'
+                ),
+                (): (
+                    f'SELECT json_agg(to_json(ARRAY["v0", "v1", "v2"]) ORDER BY "v0", "v1", "v2") FROM '
+                    f'(SELECT {values} FROM {relation} ORDER BY "v0", "v1", "v2" LIMIT 5) AS sample'
+                ),
+                None: (
+                    f'SELECT json_agg(to_json(ARRAY["v0", "v1", "v2"])) FROM '
+                    f"(SELECT {values} FROM {relation} LIMIT 5) AS sample"
+                ),
+            }
+            assert sample_order(table) == ("ñ", "Key")
+            for order, expected in shapes.items():
+                statement = _rows_query(table, 5, order).as_string(driver)
+                assert statement == expected
+                assert conn.exec_driver_sql(statement).scalar() is None  # valid SQL: no rows yet
+    finally:
+        engine.dispose()

@@ -296,6 +296,60 @@ def test_with_autorefs_the_worker_expands_and_the_build_converts(
     assert 'href="a/#public-bookings"' in result.page() and 'href="d/#public-events"' in result.page()
 
 
+@pytest.fixture
+def indexed_ahead(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages whose search entries the build took from the worker."""
+    used: list[str] = []
+    take = plugin.DbSchemaPlugin._entries_ahead
+
+    def counted(self: plugin.DbSchemaPlugin, page: Any) -> Any:
+        entries = take(self, page)
+        if entries is not None:
+            used.append(page.file.src_uri)
+        return entries
+
+    monkeypatch.setattr(plugin.DbSchemaPlugin, "_entries_ahead", counted)
+    return used
+
+
+def _search_index(result: Build) -> str:
+    return (result.site / "search" / "search_index.json").read_text("utf-8")
+
+
+def test_search_entries_made_ahead_are_those_search_makes(
+    sections_url: str, tmp_path: Path, ahead_always: list[str], indexed_ahead: list[str]
+) -> None:
+    in_order = _build(tmp_path / "in-order", sections_url, parallel=False)
+    assert in_order.returncode == 0, in_order.log and not indexed_ahead
+    result = _build(tmp_path / "ahead", sections_url)
+    assert result.returncode == 0, result.log
+    # The worker's first page is the farthest in reach: d.md, whose entries the build takes.
+    assert "d.md" in indexed_ahead
+    assert _search_index(result) == _search_index(in_order)
+    assert _pages(result) == _pages(in_order)
+    assert '"location":"d/#public-events"' in _search_index(result)
+
+
+CHANGED_BEFORE_SEARCH = """
+from mkdocs.plugins import event_priority
+
+@event_priority(60)  # before the plugin and search read the page
+def on_page_context(context, page, **kwargs):
+    if page.file.src_uri == "d.md":
+        page.content += "<p>Changed before search read it.</p>"
+    return context
+"""
+
+
+def test_a_page_changed_before_search_reads_it_is_indexed_as_changed(
+    sections_url: str, tmp_path: Path, ahead_always: list[str], indexed_ahead: list[str]
+) -> None:
+    result = _build_with_hook(tmp_path, sections_url, CHANGED_BEFORE_SEARCH)
+    assert indexed_ahead and "d.md" not in indexed_ahead  # made from the page as it was
+    assert "Changed before search read it." in _search_index(result)
+    assert "Changed before search read it." in result.text("d")
+
+
 def test_a_worker_whose_build_was_killed_ends() -> None:
     """A build killed outright (SIGKILL: no clean-up of its own) leaves no worker waiting
     for it forever."""
