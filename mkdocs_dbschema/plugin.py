@@ -1063,7 +1063,8 @@ _MISSING = object()
 
 def _material_search(config: MkDocsConfig) -> Any:
     """Material's search plugin when it indexes pages as this plugin knows it to (a list
-    of entries that add_entry_from_context fills, page by page); else None."""
+    of entries that add_entry_from_context fills, page by page, in an on_page_context that
+    runs between this plugin's two); else None."""
     for name in ("search", "material/search"):
         search: Any = config.plugins.get(name)
         index = getattr(search, "search_index", None)
@@ -1072,6 +1073,7 @@ def _material_search(config: MkDocsConfig) -> Any:
             and search.config.enabled
             and isinstance(getattr(index, "entries", None), list)
             and callable(getattr(index, "add_entry_from_context", None))
+            and -50 < getattr(search.on_page_context, "mkdocs_priority", 0) < 50
         ):
             return search
     return None
