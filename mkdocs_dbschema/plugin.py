@@ -984,9 +984,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             return env
         self.indexed_as = {page.file.src_uri: _search_inputs(page) for page in pages}
         gc.freeze()  # the converted pages too: shared with the worker, untouched
-        self.indexing = ahead.Ahead(
-            [page.file.src_uri for page in pages], lambda uri: _entries(search, files, uri), lambda: None
-        )
+        logs = ahead.RecordedLogs()
+
+        def entries(uri: str) -> list[dict[str, Any]] | None:
+            made = _entries(search, files, uri)
+            # Whatever indexing logs is logged by the build, which indexes such a page itself.
+            return None if logs.taken() else made
+
+        self.indexing = ahead.Ahead([page.file.src_uri for page in pages], entries, logs.install)
         return env
 
     def _entries_ahead(self, page: Page) -> list[dict[str, Any]] | None:

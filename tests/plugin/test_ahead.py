@@ -350,6 +350,32 @@ def test_a_page_changed_before_search_reads_it_is_indexed_as_changed(
     assert "Changed before search read it." in result.text("d")
 
 
+def test_a_page_whose_indexing_logs_is_indexed_by_the_build(
+    sections_url: str,
+    tmp_path: Path,
+    ahead_always: list[str],
+    indexed_ahead: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What search logs while indexing a page counts in the build (--strict): a page whose
+    indexing logged in the worker is indexed again by the build."""
+    from material.plugins.search.plugin import SearchIndex
+
+    add = SearchIndex.add_entry_from_context
+
+    def noisy(self: SearchIndex, page: Any) -> None:
+        if page.file.src_uri == "d.md":
+            logging.getLogger("mkdocs.plugins.search").warning("indexing %s", page.file.src_uri)
+        add(self, page)
+
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", noisy)
+    pages = {**PAGES, "a.md": "# A\n\n<< table: bookings >>\n", "d.md": "# D\n\n<< table: events >>\n"}
+    result = build(tmp_path, pages, {"dsn": sections_url}, strict=True)
+    assert "d.md" not in indexed_ahead
+    assert result.log.count("indexing d.md") == 1, result.log
+    assert result.returncode == 1 and "Aborted with 1 warnings in strict mode" in result.log
+
+
 def test_a_worker_whose_build_was_killed_ends() -> None:
     """A build killed outright (SIGKILL: no clean-up of its own) leaves no worker waiting
     for it forever."""
