@@ -71,8 +71,10 @@ class Ahead(Generic[T]):
         pages: Sequence[str],
         expand: Callable[[str], T | None],
         prepare: Callable[[], None],
+        lookahead: int = LOOKAHEAD,
     ) -> None:
         self.pages = list(pages)
+        self.lookahead = lookahead
         self.order = {uri: index for index, uri in enumerate(self.pages)}
         self.expand, self.prepare = expand, prepare
         self.build_pid = os.getpid()
@@ -149,7 +151,7 @@ class Ahead(Generic[T]):
         while True:
             with self.claims.get_lock():
                 at = int(self.claims[count])
-                last = min(at + 1 + LOOKAHEAD, count - 1)
+                last = min(at + 1 + self.lookahead, count - 1)
                 # The farthest free page in reach, never the build's next one: the worker
                 # gets the most time before the build needs it.
                 for index in range(last, at + 1, -1):

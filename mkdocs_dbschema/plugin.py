@@ -991,7 +991,12 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             # Whatever indexing logs is logged by the build, which indexes such a page itself.
             return None if logs.taken() else made
 
-        self.indexing = ahead.Ahead([page.file.src_uri for page in pages], entries, logs.install)
+        # From the last page back, while the build indexes from the first: the worker is done
+        # where they meet, half-way, and every page of the build's heap it shares is copied
+        # for as long as it runs (the build goes on writing its heap).
+        self.indexing = ahead.Ahead(
+            [page.file.src_uri for page in pages], entries, logs.install, lookahead=len(pages)
+        )
         return env
 
     def _entries_ahead(self, page: Page) -> list[dict[str, Any]] | None:
