@@ -131,8 +131,8 @@ def ahead_always(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(plugin, "AHEAD_MIN_CARDS", 0)
     start = ahead.Ahead.__init__
 
-    def claimed_first(self: ahead.Ahead, *args: Any) -> None:
-        start(self, *args)
+    def claimed_first(self: ahead.Ahead[Any], *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
         _first_claim(self)
 
     monkeypatch.setattr(ahead.Ahead, "__init__", claimed_first)
