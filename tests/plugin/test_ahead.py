@@ -79,6 +79,21 @@ def test_the_worker_stays_a_few_pages_ahead_of_the_build() -> None:
         worker.stop()
 
 
+def test_a_worker_with_every_page_in_reach_works_back_from_the_last() -> None:
+    """The search-entry worker (lookahead: every page) takes the last page first and works
+    back towards the build, never taking the build's next page, and ends when they meet."""
+    pages = [f"p{i}.md" for i in range(10)]
+    worker = ahead.Ahead(pages, _expanded, lambda: None, lookahead=len(pages))
+    try:
+        worker.process.join(timeout=60)  # nothing left in reach: it ends by itself
+        assert worker.process.exitcode == 0
+        assert list(worker.claims[:-1]) == [ahead.FREE] + [ahead.WORKER] * 9
+        assert worker.take("p0.md") is None  # the build's
+        assert all(worker.take(uri) is not None for uri in pages[1:])
+    finally:
+        worker.stop()
+
+
 def test_a_worker_that_dies_leaves_its_pages_to_the_build() -> None:
     def dies(uri: str) -> ahead.Expanded:
         os._exit(3)
