@@ -170,6 +170,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.indexed_as: dict[str, tuple[Any, ...]] = {}  # what the entries were made from
         self.entries: list[dict[str, Any]] | None = None  # the page's entries, made ahead
         self.search_meta: Any = None  # the page's own `search` metadata while its entries are added
+        self.search: Any = None  # Material's search plugin, when it is given entries made ahead
         self.logs: ahead.RecordedLogs | None = None  # in that process: what expanding a page logs
         # Pages the worker converted too, with what converting them logged.
         self.converted_ahead: dict[str, tuple[RenderedPage, list[Any]]] = {}
@@ -973,8 +974,14 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.ahead = None
         search = _material_search(config)
         pages = [f.page for f in files.documentation_pages() if f.page is not None]
+        handlers = config.plugins.events["page_context"]
         if (
             search is None
+            # Search reads the page right after this plugin hands it over: no other plugin
+            # in between may change what it reads.
+            or handlers.count(self._text_for_search) != 1
+            or handlers.count(search.on_page_context) != 1
+            or handlers.index(search.on_page_context) != handlers.index(self._text_for_search) + 1
             or self.command == "serve"
             or not self.config.parallel
             or self.card_count < AHEAD_MIN_CARDS
@@ -997,6 +1004,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.indexing = ahead.Ahead(
             [page.file.src_uri for page in pages], entries, logs.install, lookahead=len(pages)
         )
+        self.search = search
         return env
 
     def _entries_ahead(self, page: Page) -> list[dict[str, Any]] | None:
@@ -1011,7 +1019,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     @event_priority(50)
     def _text_for_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         self.searched, self.entries = [], None
-        if page.content and _material_search(config) is not None:
+        if page.content and self.indexing is not None:
             self.entries = self._entries_ahead(page)
             if self.entries is not None:
                 # Search adds nothing of its own for the page, and does not read its blocks.
@@ -1032,9 +1040,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 del page.meta["search"]
             else:
                 page.meta["search"] = self.search_meta
-            search = _material_search(config)
-            assert search is not None
-            search.search_index.entries.extend(self.entries)
+            self.search.search_index.entries.extend(self.entries)
         self.searched, self.entries, self.search_meta = [], None, None
         return context
 
@@ -1073,8 +1079,7 @@ _MISSING = object()
 
 def _material_search(config: MkDocsConfig) -> Any:
     """Material's search plugin when it indexes pages as this plugin knows it to (a list
-    of entries that add_entry_from_context fills, page by page, in an on_page_context that
-    runs between this plugin's two); else None."""
+    of entries that add_entry_from_context fills, page by page); else None."""
     for name in ("search", "material/search"):
         search: Any = config.plugins.get(name)
         index = getattr(search, "search_index", None)
@@ -1083,7 +1088,6 @@ def _material_search(config: MkDocsConfig) -> Any:
             and search.config.enabled
             and isinstance(getattr(index, "entries", None), list)
             and callable(getattr(index, "add_entry_from_context", None))
-            and -50 < getattr(search.on_page_context, "mkdocs_priority", 0) < 50
         ):
             return search
     return None

@@ -365,6 +365,25 @@ def test_a_page_changed_before_search_reads_it_is_indexed_as_changed(
     assert "Changed before search read it." in result.text("d")
 
 
+CHANGED_BETWEEN = """
+from mkdocs.plugins import event_priority
+
+@event_priority(10)  # after the plugin hands the page over, before search reads it
+def on_page_context(context, page, **kwargs):
+    if page.file.src_uri == "d.md":
+        page.content += "<p>Changed between.</p>"
+    return context
+"""
+
+
+def test_with_a_plugin_between_the_plugin_and_search_search_reads_every_page(
+    sections_url: str, tmp_path: Path, ahead_always: list[str], indexed_ahead: list[str]
+) -> None:
+    result = _build_with_hook(tmp_path, sections_url, CHANGED_BETWEEN)
+    assert not indexed_ahead  # what search would read is known only once that plugin ran
+    assert "Changed between." in _search_index(result)
+
+
 def test_a_page_whose_indexing_logs_is_indexed_by_the_build(
     sections_url: str,
     tmp_path: Path,
