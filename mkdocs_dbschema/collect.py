@@ -86,10 +86,10 @@ def _reading(
     try:
         yield
     except (sa.exc.SQLAlchemyError, psycopg.Error, DatabaseError) as error:
-        dog = next((d for d in (dog, beside()) if d is not None and d.fired), dog)
-        if dog is not None and dog.fired:
+        fired = next((d for d in (dog, beside()) if d is not None and d.fired), None)
+        if fired is not None:
             raise DatabaseError(
-                f"the server stopped answering while {what}: no reply within {dog.limit:g} s "
+                f"the server stopped answering while {what}: no reply within {fired.limit:g} s "
                 "(statement_timeout + connect_timeout); check the server and the network"
             ) from None
         if isinstance(error, DatabaseError):  # already one line, naming its query

@@ -10,9 +10,8 @@ import glob
 import hashlib
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from dataclasses import dataclass
 from importlib import resources
@@ -162,9 +161,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.recorded: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self.directive_pages: set[str] = set()  # pages with a directive, as on_files read them
         self.card_count = 0
-        self.ahead: ahead.Ahead[ahead.Expanded] | None = (
-            None  # `mkdocs build`: pages expanded in a second process
-        )
+        # `mkdocs build`: pages expanded in a second process.
+        self.ahead: ahead.Ahead[ahead.Expanded] | None = None
         # `mkdocs build`: Material's search entries of pages, made in a second process (on_env).
         self.indexing: ahead.Ahead[list[dict[str, Any]]] | None = None
         self.indexed_as: dict[str, tuple[Any, ...]] = {}  # what the entries were made from
@@ -223,7 +221,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             )
         # Compiling the templates (0.13 s) overlaps the database read; a broken override
         # stops the build once the read is done (on_files), before any page.
-        self.templates_checked = _in_background(self.renderer.check_templates)
+        compiling = ThreadPoolExecutor(1, thread_name_prefix="dbschema-templates")
+        self.templates_checked = compiling.submit(self.renderer.check_templates)
+        compiling.shutdown(wait=False)
         redaction = self.config.redaction
         try:
             self.redactor = Redactor.configured(
@@ -617,12 +617,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     def _markdown_handlers_after_expanding(self, config: MkDocsConfig) -> bool:
         """Whether another plugin's on_page_markdown runs after this one expands a page, and
         may change the Markdown a page the worker converted is converted from."""
-        handlers = config.plugins.events["page_markdown"]
-        mine = [getattr(h, "__self__", None) is self for h in handlers]
-        expanding = next(
-            (i for i, h in enumerate(handlers) if mine[i] and h.__name__ == self.expand_page.__name__), None
-        )
-        return expanding is None or not all(mine[expanding + 1 :])
+        later = _handlers_after(config.plugins.events["page_markdown"], self.expand_page)
+        return later is None or any(getattr(h, "__self__", None) is not self for h in later)
 
     def _become_worker(self) -> None:
         """In the worker: log and register anchors for the build to replay, never read."""
@@ -969,19 +965,17 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     # (on_env): search skips such a page, and its entries are added in its place.
     @event_priority(-100)  # after other plugins' on_env: every page is converted
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
-        if self.ahead is not None:  # every page is converted: nothing left for it
-            self.ahead.stop()
-            self.ahead = None
+        self._stop_ahead()  # every page is converted: nothing left for the page worker
         search = _material_search(config)
         pages = [f.page for f in files.documentation_pages() if f.page is not None]
         handlers = config.plugins.events["page_context"]
+        after_mine = _handlers_after(handlers, self._text_for_search) or []
         if (
             search is None
             # Search reads the page right after this plugin hands it over: no other plugin
             # in between may change what it reads.
-            or handlers.count(self._text_for_search) != 1
+            or after_mine[:1] != [search.on_page_context]
             or handlers.count(search.on_page_context) != 1
-            or handlers.index(search.on_page_context) != handlers.index(self._text_for_search) + 1
             or self.command == "serve"
             or not self.config.parallel
             or self.card_count < AHEAD_MIN_CARDS
@@ -1093,6 +1087,15 @@ def _material_search(config: MkDocsConfig) -> Any:
     return None
 
 
+def _handlers_after(
+    handlers: list[Callable[..., Any]], handler: Callable[..., Any]
+) -> list[Callable[..., Any]] | None:
+    """The handlers of an event that run after `handler`; None unless it runs once."""
+    if handlers.count(handler) != 1:
+        return None
+    return handlers[handlers.index(handler) + 1 :]
+
+
 def _search_inputs(page: Page) -> tuple[Any, ...]:
     """What Material's search reads of a page (its table of contents by identity)."""
     return (page.content, page.toc, page.url, page.title, deepcopy(page.meta))
@@ -1102,10 +1105,10 @@ def _entries(search: Any, files: Files, uri: str) -> list[dict[str, Any]] | None
     """In the worker: page `uri`'s search entries, made by Material's own code from what
     the build's search would read."""
     file = files.get_file_from_path(uri)
-    if file is None or file.page is None or not file.page.content:
+    page = None if file is None else file.page
+    if page is None or not page.content:
         return None
-    page = file.page
-    page.content, _ = for_search(page.content or "")
+    page.content, _ = for_search(page.content)
     index = type(search.search_index)(**search.search_index.config)
     index.add_entry_from_context(page)
     return list(index.entries)
@@ -1118,22 +1121,6 @@ def _page_key(markdown: str, page: Page, signature: str) -> str:
 
 class _NeedsRead(Exception):
     """In the worker: a page asks for what the site's read did not read."""
-
-
-def _in_background(work: Callable[[], None]) -> Future[None]:
-    """`work` on a thread of its own; what it raises comes out of the future's result()."""
-    done: Future[None] = Future()
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as error:
-            done.set_exception(error)
-        else:
-            done.set_result(None)
-
-    threading.Thread(target=run, name="dbschema-templates", daemon=True).start()
-    return done
 
 
 @functools.cache  # once a process

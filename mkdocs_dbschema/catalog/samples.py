@@ -94,10 +94,11 @@ def _rows_template(values: int, keys: int, sorted_by_values: bool) -> sql.SQL:
     (its columns', then its key columns', then the table's), `{limit}` for the limit. The
     template is this code's own text; only the identifiers come from the catalog."""
     aliases = [f'"v{i}"' for i in range(values)]
-    key_aliases = [f'"k{i}"' for i in range(keys)] if keys else aliases if sorted_by_values else []
+    key_aliases = [f'"k{i}"' for i in range(keys)]
     selected = [f"{{}}::text AS {alias}" for alias in aliases]
-    selected += [f"{{}}.{{}} AS {alias}" for alias in key_aliases[:keys]]
-    by = f" ORDER BY {', '.join(key_aliases)}" if key_aliases else ""
+    selected += [f"{{}}.{{}} AS {alias}" for alias in key_aliases]
+    sort = key_aliases or (aliases if sorted_by_values else [])
+    by = f" ORDER BY {', '.join(sort)}" if sort else ""
     # Numbered aliases and placeholders only: composed once per shape, filled by psycopg.
     return sql.SQL(
         f"SELECT json_agg(to_json(ARRAY[{', '.join(aliases)}]){by}) FROM "  # noqa: S608

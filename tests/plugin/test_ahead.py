@@ -345,15 +345,21 @@ def test_search_entries_made_ahead_are_those_search_makes(
     assert '"location":"d/#public-events"' in _search_index(result)
 
 
-CHANGED_BEFORE_SEARCH = """
+def _changing_d_in_page_context(priority: int, text: str) -> str:
+    """A hook adding `text` to d.md's HTML in on_page_context, at `priority`."""
+    return f"""
 from mkdocs.plugins import event_priority
 
-@event_priority(60)  # before the plugin and search read the page
+@event_priority({priority})
 def on_page_context(context, page, **kwargs):
     if page.file.src_uri == "d.md":
-        page.content += "<p>Changed before search read it.</p>"
+        page.content += "<p>{text}</p>"
     return context
 """
+
+
+# Before the plugin and search read the page.
+CHANGED_BEFORE_SEARCH = _changing_d_in_page_context(60, "Changed before search read it.")
 
 
 def test_a_page_changed_before_search_reads_it_is_indexed_as_changed(
@@ -365,15 +371,8 @@ def test_a_page_changed_before_search_reads_it_is_indexed_as_changed(
     assert "Changed before search read it." in result.text("d")
 
 
-CHANGED_BETWEEN = """
-from mkdocs.plugins import event_priority
-
-@event_priority(10)  # after the plugin hands the page over, before search reads it
-def on_page_context(context, page, **kwargs):
-    if page.file.src_uri == "d.md":
-        page.content += "<p>Changed between.</p>"
-    return context
-"""
+# After the plugin hands the page over, before search reads it.
+CHANGED_BETWEEN = _changing_d_in_page_context(10, "Changed between.")
 
 
 def test_with_a_plugin_between_the_plugin_and_search_search_reads_every_page(
