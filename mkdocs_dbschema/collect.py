@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
-from .catalog.beside import Beside
+from .catalog.beside import Beside, Shared
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -37,7 +37,7 @@ from .catalog.overview import read_overview
 from .catalog.planner import PlannerError, PlannerStats, dump_schema, read_planner_stats, restore
 from .catalog.plans import PLAN_TIMEOUT_MS, QueryPlan, plan_query, untrusted_calls
 from .catalog.reader import read_catalog
-from .catalog.samples import read_samples
+from .catalog.samples import LOCK_BUDGET, Budget, parts, read_samples
 from .catalog.watchdog import Watchdog, guard, watchdog_of
 
 # Their rows hold other sessions' queries, settings and role data: read only on request.
@@ -151,13 +151,20 @@ def collect(
                     tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
                     overview_schemas = sorted({*(overview_schemas or ()), *schemas})
                 read = read_catalog(conn, list(tables), overview_schemas=overview_schemas, beside=beside)
-            # Sample rows on the second session while this one redacts the schema's text.
-            sampling = beside.start(
-                lambda session: _samples(session, read, tables, redactor, max_value_length, settings)
+            # Sample rows on the second session while this one redacts the schema's text,
+            # then on both: each takes the next part nobody has begun.
+            budget = Budget(settings.statement_timeout)
+            sampling = Shared(
+                parts(_sample_requests(read, tables), SAMPLE_PARTS),
+                lambda session, part: _samples(session, read, part, redactor, max_value_length, budget),
             )
+            started = beside.start(sampling.take)
             catalog = read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
             with _reading(dog, "reading sample rows", beside.watchdog):
-                samples, warnings = sampling.result(conn)
+                read_parts = sampling.take(conn) + started.result(conn)
+            by_key = sorted(item for part in read_parts for item in part.items())
+        samples = {key: sample for key, (sample, _) in by_key}
+        warnings = [warning for _, (_, warning) in by_key if warning is not None]
         with _reading(dog, "planning query patterns"):
             plans = _plan(conn, patterns, plan_functions, settings)
     return Collection(catalog, samples, plans, tuple(warnings), stamp)
@@ -238,15 +245,8 @@ def schema_tables(
     return {TableRef(s.schema, s.name): request for s in overview.values() if s.schema in wanted}
 
 
-def _samples(
-    conn: sa.Connection,
-    catalog: Catalog,
-    tables: Mapping[TableRef, SampleRequest],
-    redactor: Redactor | None,
-    max_value_length: int,
-    settings: SessionSettings,
-) -> tuple[dict[str, Sample], list[str]]:
-    """Read, then at once redact, the sample rows every card will show."""
+def _sample_requests(catalog: Catalog, tables: Mapping[TableRef, SampleRequest]) -> list[tuple[Table, int]]:
+    """Each table to sample once, with the most rows any of its directives asks for."""
     limits: dict[str, int] = {}
     for ref, request in tables.items():
         key = catalog.resolved.get(str(ref))
@@ -254,17 +254,32 @@ def _samples(
             limit = sample_limit(catalog.tables[key], request)
             if limit > 0:
                 limits[key] = max(limit, limits.get(key, 0))
-    wanted = [(catalog.tables[key], limit) for key, limit in sorted(limits.items())]
-    samples: dict[str, Sample] = {}
-    warnings: list[str] = []
-    raw_samples = read_samples(conn, wanted, catalog.role, budget_ms=settings.statement_timeout)
+    return [(catalog.tables[key], limit) for key, limit in sorted(limits.items())]
+
+
+# Parts of the sample read that two sessions share out; each session holds half the
+# relation locks one session may (the lock table is the server's, see samples.py).
+SAMPLE_PARTS = 4
+
+
+def _samples(
+    conn: sa.Connection,
+    catalog: Catalog,
+    wanted: Sequence[tuple[Table, int]],
+    redactor: Redactor | None,
+    max_value_length: int,
+    budget: Budget,
+) -> dict[str, tuple[Sample, str | None]]:
+    """Read, then at once redact, the sample rows of `wanted`: each with its warning, if any."""
+    limits = {table.key: limit for table, limit in wanted}
+    samples: dict[str, tuple[Sample, str | None]] = {}
+    raw_samples = read_samples(conn, wanted, catalog.role, budget=budget, lock_budget=LOCK_BUDGET // 2)
     for key, raw in raw_samples.items():
         table = catalog.tables[key]
         sample = redact_sample(raw, table, limits[key], redactor, max_value_length)
-        if raw.problem:  # the redacted note: a server error may quote row data
-            warnings.append(f"sample rows of {table.display}: {sample.note}")
-        samples[key] = sample
-    return samples, warnings
+        # The redacted note: a server error may quote row data.
+        samples[key] = sample, f"sample rows of {table.display}: {sample.note}" if raw.problem else None
+    return samples
 
 
 def merge(first: Collection, second: Collection) -> Collection:

@@ -56,6 +56,7 @@ from .render.cards import (
     visible_sections,
 )
 from .snapshot import Snapshot, SnapshotError
+from .theme import CompiledAhead
 
 log = get_plugin_logger(__name__)
 
@@ -131,6 +132,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.renderer: CardRenderer | None = None
         self.templates_checked: Future[None] = Future()
         self.templates_checked.set_result(None)  # on_config starts the real check
+        self.theme_templates = CompiledAhead()
+        self.theme_compiled: Future[None] = Future()
+        self.theme_compiled.set_result(None)  # nothing compiled: on_config starts the compile
         self.blocks = HtmlBlocks()  # the cards' HTML, put in the pages past Python-Markdown
         self.searched: list[str] = []  # the page's card HTML while search reads its text
         self.files: Files | None = None
@@ -221,8 +225,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             )
         # Compiling the templates (0.13 s) overlaps the database read; a broken override
         # stops the build once the read is done (on_files), before any page.
+        # So do the theme's page templates (0.2 s), for the build's environment (see theme.py).
         compiling = ThreadPoolExecutor(1, thread_name_prefix="dbschema-templates")
         self.templates_checked = compiling.submit(self.renderer.check_templates)
+        self.theme_templates = CompiledAhead()
+        self.theme_compiled = compiling.submit(self.theme_templates.fill, config.theme.get_env())
         compiling.shutdown(wait=False)
         redaction = self.config.redaction
         try:
@@ -966,6 +973,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     @event_priority(-100)  # after other plugins' on_env: every page is converted
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         self._stop_ahead()  # every page is converted: nothing left for the page worker
+        # Done during the read, unless that was quicker; then waiting costs what compiling would.
+        if self.theme_compiled.exception() is None:
+            self.theme_templates.give_to(env)
         search = _material_search(config)
         pages = [f.page for f in files.documentation_pages() if f.page is not None]
         handlers = config.plugins.events["page_context"]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Engine
 from .watchdog import Watchdog, watchdog_of
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 class Started(Generic[T]):
@@ -109,3 +111,34 @@ class Beside:
             # Nothing running, or the server is gone: the wait ends either way.
             with contextlib.suppress(psycopg.Error):
                 driver.cancel_safe(timeout=5)
+
+
+class Shared(Generic[Item, T]):
+    """Items of work two sessions share: each session takes the next item nobody has
+    begun, until none is left."""
+
+    def __init__(self, items: Iterable[Item], work: Callable[[sa.Connection, Item], T]) -> None:
+        self._waiting = deque(items)
+        self._work = work
+
+    def take(self, session: sa.Connection) -> list[T]:
+        done: list[T] = []
+        while True:
+            try:
+                item = self._waiting.popleft()  # atomic: no item is taken twice
+            except IndexError:
+                return done
+            done.append(self._work(session, item))
+
+
+def shared(
+    conn: sa.Connection,
+    beside: Beside | None,
+    items: Iterable[Item],
+    work: Callable[[sa.Connection, Item], T],
+) -> list[T]:
+    """`work` on each item, once, on whichever session is free: `conn`, and `beside`."""
+    queue = Shared(items, work)
+    started = beside.start(queue.take) if beside is not None else None
+    mine = queue.take(conn)
+    return mine if started is None else mine + started.result(conn)

@@ -7,14 +7,14 @@ build does not grow with the number of tables or directives.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
-from .beside import Beside
+from .beside import Beside, shared
 from .model import (
     RELATION_KINDS,
     Catalog,
@@ -87,25 +87,20 @@ KINDS = (
 )
 
 
+Statement = tuple[str, dict[str, Any]]  # a query's name and its parameters
+
+
 def _all_rows(
-    conn: sa.Connection, beside: Beside | None, statements: Iterable[tuple[str, dict[str, Any]]]
+    conn: sa.Connection, beside: Beside | None, statements: Iterable[Statement]
 ) -> dict[str, list[Mapping[str, Any]]]:
     """The rows of each statement (a query name and its parameters), each sent once, on
     whichever session is free: `conn`, and `beside` when given."""
-    waiting = deque(statements)
 
-    def take(session: sa.Connection) -> dict[str, list[Mapping[str, Any]]]:
-        got: dict[str, list[Mapping[str, Any]]] = {}
-        while True:
-            try:
-                name, params = waiting.popleft()
-            except IndexError:
-                return got
-            got[name] = rows(session, name, **params)
+    def read(session: sa.Connection, statement: Statement) -> tuple[str, list[Mapping[str, Any]]]:
+        name, params = statement
+        return name, rows(session, name, **params)
 
-    started = beside.start(take) if beside is not None else None
-    mine = take(conn)
-    return mine if started is None else {**mine, **started.result(conn)}
+    return dict(shared(conn, beside, statements, read))
 
 
 def read_catalog(

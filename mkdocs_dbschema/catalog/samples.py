@@ -153,9 +153,9 @@ def _connection_lost(driver: psycopg.Connection[Any]) -> bool:
     return bool(driver.broken or driver.closed)
 
 
-class _Budget:
+class Budget:
     """One time budget for the whole sample read: several slow views together cost
-    it once, not one statement_timeout each."""
+    it once, not one statement_timeout each (sessions sharing the read share it too)."""
 
     def __init__(self, total_ms: int) -> None:
         self.total_ms = total_ms
@@ -166,7 +166,7 @@ class _Budget:
 
 
 def _read_alone(
-    conn: sa.Connection, driver: psycopg.Connection[Any], table: Table, query: sql.Composed, budget: _Budget
+    conn: sa.Connection, driver: psycopg.Connection[Any], table: Table, query: sql.Composed, budget: Budget
 ) -> list[list[str | None]] | None:
     """One relation's rows within what is left of the budget; raises psycopg.Error."""
     left = budget.left_ms()
@@ -200,6 +200,19 @@ def _lock_cost(table: Table) -> int:
     planner opens, for each partition of a partitioned table."""
     per_relation = 2 + len(table.indexes)
     return per_relation * max(1, len(table.partitions) + 1)
+
+
+def parts(wanted: Sequence[tuple[Table, int]], count: int) -> list[list[tuple[Table, int]]]:
+    """`wanted` in at most `count` consecutive parts of about equal lock cost (the work
+    each part gives the server), for sessions that share the read."""
+    costs = [_lock_cost(table) for table, _ in wanted]
+    share = sum(costs) / count if wanted else 1
+    found: list[list[tuple[Table, int]]] = [[] for _ in range(count)]
+    spent = 0
+    for item, cost in zip(wanted, costs, strict=True):
+        found[min(count - 1, int(spent // share))].append(item)
+        spent += cost
+    return [part for part in found if part]
 
 
 def _chunks(items: list[_Query], budget: int) -> Iterator[list[_Query]]:
@@ -309,6 +322,7 @@ def read_samples(
     role: str,
     budget_ms: int = 30_000,
     lock_budget: int = LOCK_BUDGET,
+    budget: Budget | None = None,
 ) -> dict[str, RawSample]:
     """Sample rows of every wanted table (by catalog key).
 
@@ -316,12 +330,12 @@ def read_samples(
     `lock_budget` relation locks, each giving its locks back once read, all in one
     statement; views and foreign tables one statement each. When the batch fails, each of its tables is
     read alone, so one unreadable table gets its note and the others their rows. All
-    statements share one budget of `budget_ms`. A lost connection is raised, not
-    noted: nothing after it can be read.
+    statements share one budget of `budget_ms`, or `budget` when given. A lost connection
+    is raised, not noted: nothing after it can be read.
     """
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    budget = _Budget(budget_ms)
+    budget = budget or Budget(budget_ms)
     samples: dict[str, RawSample] = {}
     batched: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}
     alone: dict[str, tuple[Table, tuple[str, ...] | None, sql.Composed]] = {}

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Server, ensure_role
 
-from mkdocs_dbschema.catalog.beside import Beside
+from mkdocs_dbschema.catalog.beside import Beside, shared
 from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
 from mkdocs_dbschema.catalog.names import TableRef
 from mkdocs_dbschema.collect import SampleRequest, collect
@@ -48,6 +48,29 @@ def test_work_runs_on_a_second_session_while_the_first_waits_for_it(server: Serv
             )
             first.execute(sa.text("SELECT pg_advisory_unlock(4242)"))
             assert started.result(first) != _pid(first)
+    finally:
+        engine.dispose()
+
+
+def test_shared_work_is_done_once_each_by_both_sessions(server: Server) -> None:
+    engine = create_engine(parse_url(server.admin_url), SessionSettings())
+    done: dict[int, int] = {}  # item: the backend that did it
+
+    def work(conn: sa.Connection, item: int) -> int:
+        done[item] = _pid(conn)
+        deadline = time.monotonic() + 60
+        while item == 0 and len(set(done.values())) < 2:  # the first item waits for the other session
+            assert time.monotonic() < deadline, "the other session never took an item"
+            time.sleep(0.01)
+        return item * 10
+
+    try:
+        with engine.connect() as first, Beside(engine) as beside:
+            results = shared(first, beside, range(6), work)
+            assert sorted(results) == [0, 10, 20, 30, 40, 50]
+            assert sorted(done) == list(range(6))
+            assert _pid(first) in done.values() and len(set(done.values())) == 2
+            assert shared(first, None, [1, 2], lambda conn, item: _pid(conn)) == [_pid(first)] * 2
     finally:
         engine.dispose()
 
