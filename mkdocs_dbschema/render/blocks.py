@@ -44,6 +44,9 @@ class HtmlBlocks:
         self.adjacent = re.compile(rf"{self.prefix}[0-9a-f]+(?:\s*\n\s*{self.prefix}[0-9a-f]+)+")
         self.token = re.compile(rf"{self.prefix}[0-9a-f]+")
         self.heading_token = re.compile(rf"{self.prefix}h-[0-9a-f]+")
+        any_token = rf"{self.prefix}(?:h-)?[0-9a-f]+"
+        self.run = re.compile(rf"{any_token}(?:[ \t]*\n(?:[ \t]*\n)+[ \t]*{any_token})+")
+        self.joined = re.compile(rf"({any_token})\n([ \t]*)(?={any_token})")
         self.html: dict[str, str] = {}
         # Headings a card writes: (level, text, id, table-of-contents label) by token.
         self.headings: dict[str, tuple[int, str, str | None, str | None]] = {}
@@ -68,14 +71,17 @@ class HtmlBlocks:
         return Markup(f"\n\n{token}\n\n")
 
     def merged(self, markdown: str) -> str:
-        """Token lines with nothing but blank lines between them as one: the same HTML, one
-        paragraph less each for Python-Markdown to parse."""
+        """Block token lines with nothing but blank lines between them as one block: the
+        same HTML, one paragraph less each for Python-Markdown to parse. Then token lines
+        of any kind so separated as lines of one paragraph, which becomes their elements
+        (see _Elements): a card is a paragraph or two for Python-Markdown's block parser."""
 
         def merge(run: re.Match[str]) -> str:
             html = "".join(self.html[token] for token in self.token.findall(run[0]))
             return self.store(html, text_for_search=False).strip()  # each part keeps its markers
 
-        return self.adjacent.sub(merge, markdown)
+        merged = self.adjacent.sub(merge, markdown)
+        return self.run.sub(lambda run: _BLANK_LINES.sub(r"\n\1", run[0]), merged)
 
     def pasted(self, markdown: str) -> str:
         """The Markdown with each token's HTML and heading in its place, as a writer could
@@ -90,6 +96,7 @@ class HtmlBlocks:
             shown = "#" * level + " " + markdown_text(text)
             return shown + (" { " + " ".join(attributes) + " }" if attributes else "")
 
+        markdown = self.joined.sub(r"\1\n\n\2", markdown)  # a paragraph of tokens: one each
         markdown = self.heading_token.sub(heading, markdown)
         return self.placed.sub(lambda found: unmarked(self.html.get(found[1], found[0])), markdown)
 
@@ -110,30 +117,52 @@ class HtmlBlocks:
         self.headings.update(headings)
 
 
+_BLANK_LINES = re.compile(r"[ \t]*\n(?:[ \t]*\n)+([ \t]*)")
+
+
 class _Elements(Treeprocessor):
-    """Before inline patterns run: a heading token's paragraph becomes its heading, and a
-    block token's text is atomic, so that no inline pattern scans it."""
+    """Before inline patterns run: a token paragraph becomes an element per token (a
+    paragraph of several tokens, see HtmlBlocks.merged, several in its place). A heading
+    token becomes its heading; a block token a paragraph whose text is atomic, so that no
+    inline pattern scans it."""
 
     def __init__(self, md: Markdown, blocks: HtmlBlocks) -> None:
         super().__init__(md)
         self.blocks = blocks
 
     def run(self, root: etree.Element) -> None:
-        prefix, headings = self.blocks.prefix, self.blocks.headings
+        prefix = self.blocks.prefix
+        several: list[tuple[etree.Element, list[str]]] = []
         for element in root.iter("p"):
-            token = (element.text or "").strip()
-            if not token.startswith(prefix) or len(element):
+            if not (element.text or "").lstrip().startswith(prefix) or len(element):
                 continue
-            if (heading := headings.get(token)) is not None:
-                level, text, anchor, label = heading
-                element.tag = f"h{level}"
-                element.text = AtomicString(text)
-                if anchor:
-                    element.set("id", anchor)
-                if label:
-                    element.set("data-toc-label", label)
+            token, *more = element.text.split()  # type: ignore[union-attr]
+            if more:
+                several.append((element, [token, *more]))
             else:
-                element.text = AtomicString(token)
+                self._become(element, token)
+        if not several:
+            return
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for element, tokens in several:
+            parent = parents[element]
+            at = list(parent).index(element)
+            elements = [self._become(etree.Element("p"), token) for token in tokens]
+            elements[-1].tail = element.tail
+            parent[at : at + 1] = elements
+
+    def _become(self, element: etree.Element, token: str) -> etree.Element:
+        if (heading := self.blocks.headings.get(token)) is not None:
+            level, text, anchor, label = heading
+            element.tag = f"h{level}"
+            element.text = AtomicString(text)
+            if anchor:
+                element.set("id", anchor)
+            if label:
+                element.set("data-toc-label", label)
+        else:
+            element.text = AtomicString(token)
+        return element
 
 
 class _Insert(Postprocessor):

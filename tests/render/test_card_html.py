@@ -76,6 +76,56 @@ def test_blocks_land_wherever_the_card_sits_and_cannot_be_forged() -> None:
     assert forged in md.reset().convert(f"{forged}\n") and "<td>" not in md.convert(f"{forged}\n")
 
 
+def test_a_cards_tokens_as_one_paragraph_convert_as_they_did_one_paragraph_each() -> None:
+    """HtmlBlocks.merged hands Python-Markdown a card's token lines as one paragraph: the
+    same HTML, headings and table of contents wherever the card sits."""
+    blocks = HtmlBlocks()
+    card = "".join(
+        [
+            blocks.heading(2, "bookings", "public-bookings"),
+            blocks.store("<ul><li>Purpose</li></ul>"),
+            blocks.heading(3, "Schema · bookings", label="Schema"),
+            blocks.store("<table><tr><td>x</td></tr></table>"),
+            blocks.heading(3, "Keys · bookings", label="Keys"),
+        ]
+    )
+    merged = blocks.merged(card)
+    assert merged.strip().count("\n") == 4 and "\n\n" not in merged.strip()  # five lines, one paragraph
+    md = markdown.Markdown(extensions=[*EXTENSION_NAMES, HtmlBlocksExtension(blocks)])
+
+    def indented(text: str, by: str) -> str:
+        return "\n".join(by + line if line.strip() else line for line in text.split("\n"))
+
+    for context in (
+        "{}",
+        "- item\n\n{}",
+        "> quoted\n>\n{}",
+        '<div markdown="1">\n\n{}\n\n</div>',
+        "!!! note\n\n{}",
+    ):
+        by = "    " if context.startswith(("-", "!")) else "> " if context.startswith(">") else ""
+        converted = [
+            md.reset().convert(context.format(indented(text, by)) + "\n\ntext after\n")
+            for text in (card, merged)
+        ]
+        tocs = [
+            md.reset().convert(context.format(indented(text, by))) and md.toc_tokens
+            for text in (card, merged)
+        ]
+        assert converted[0] == converted[1], context
+        assert tocs[0] == tocs[1] and [t["id"] for t in tocs[0]] == ["public-bookings"], context
+        assert (
+            converted[1].index('id="public-bookings"')
+            < converted[1].index("Purpose")
+            < converted[1].index("schema-bookings")
+            < converted[1].index("<td>x</td>")
+            < converted[1].index("keys-bookings")
+            < converted[1].index("text after")
+        )
+    pasted = blocks.pasted(merged)
+    assert "## bookings { #public-bookings }\n\n<ul>" in pasted and "</ul>\n\n### Schema" in pasted
+
+
 def test_links_in_a_cards_html_point_at_the_built_page(sections_url: str, tmp_path: Path) -> None:
     pages = {"index.md": "<< table: bookings >>\n", "pay.md": "<< table: payments >>\n"}
     result = build(tmp_path, pages, {"dsn": sections_url})
