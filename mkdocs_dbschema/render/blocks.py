@@ -25,10 +25,10 @@ from markdown.postprocessors import Postprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 from markupsafe import Markup
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from .highlight import Highlighter
 from .markdown import text as markdown_text
 
 # Around each block in the converted page, so that the search index can be given its
@@ -237,11 +237,10 @@ def with_blocks(html: str, blocks: list[str]) -> str:
 
 # One lexer and one formatter for every block: pymdownx.highlight builds a formatter per
 # block, and Pygments' formatter computes its whole style sheet when it is made.
-_SQL = get_lexer_by_name("sql", stripnl=False, ensurenl=True)
-_FORMATTER = HtmlFormatter(nowrap=True)
+_SQL = Highlighter(get_lexer_by_name("sql", stripnl=False, ensurenl=True), HtmlFormatter(nowrap=True))
 
 
 def sql_html(source: str) -> Markup:
     """A highlighted SQL block, marked up as pymdownx.highlight marks up Pygments' output."""
-    code = highlight(source, _SQL, _FORMATTER)
+    code = _SQL.html(source)
     return Markup(f'<div class="highlight"><pre><span></span><code>{code}</code></pre></div>')
