@@ -131,10 +131,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
         self.templates_checked: Future[None] = Future()
-        self.templates_checked.set_result(None)  # on_config starts the real check
+        self.templates_checked.set_result(None)  # on_files starts the real check
         self.theme_templates = CompiledAhead()
         self.theme_compiled: Future[None] = Future()
-        self.theme_compiled.set_result(None)  # nothing compiled: on_config starts the compile
+        self.theme_compiled.set_result(None)  # nothing compiled: on_files starts the compile
         self.blocks = HtmlBlocks()  # the cards' HTML, put in the pages past Python-Markdown
         self.searched: list[str] = []  # the page's card HTML while search reads its text
         self.files: Files | None = None
@@ -223,14 +223,6 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             log.warning(
                 "templates: %s overrides no packaged template and no template includes it%s", name, hint
             )
-        # Compiling the templates (0.13 s) overlaps the database read; a broken override
-        # stops the build once the read is done (on_files), before any page.
-        # So do the theme's page templates (0.2 s), for the build's environment (see theme.py).
-        compiling = ThreadPoolExecutor(1, thread_name_prefix="dbschema-templates")
-        self.templates_checked = compiling.submit(self.renderer.check_templates)
-        self.theme_templates = CompiledAhead()
-        self.theme_compiled = compiling.submit(self.theme_templates.fill, config.theme.get_env())
-        compiling.shutdown(wait=False)
         redaction = self.config.redaction
         try:
             self.redactor = Redactor.configured(
@@ -511,6 +503,16 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # Always: cards link inheritance and the relations a view reads through it.
         self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
+        # Compiling the templates (0.13 s) overlaps the database read, when the build waits for
+        # the server (started earlier, it slowed MkDocs' own work); a broken override stops the
+        # build once the read is done, before any page. So do the theme's page templates
+        # (0.2 s), for the build's environment (see theme.py).
+        assert self.renderer is not None  # on_config made it
+        compiling = ThreadPoolExecutor(1, thread_name_prefix="dbschema-templates")
+        self.templates_checked = compiling.submit(self.renderer.check_templates)
+        self.theme_templates = CompiledAhead()
+        self.theme_compiled = compiling.submit(self.theme_templates.fill, config.theme.get_env())
+        compiling.shutdown(wait=False)
         # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
         self.collection = self._read(refs, patterns, site=True) if wanted else None
         try:
