@@ -165,6 +165,50 @@ class Ahead(Generic[T]):
             time.sleep(0.005)
 
 
+class Forked(Generic[T]):
+    """`work()` run once in a forked process, beside the build: `result()` is its value,
+    or None when it failed or could not be sent."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        context = multiprocessing.get_context("fork")
+        self.reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=self._run, args=(work, writer), daemon=True)
+        self.process.start()
+        writer.close()
+
+    def _run(self, work: Callable[[], T], writer: Connection) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's to handle, as in Ahead
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        self.reader.close()
+        try:
+            value: T | None = work()
+        except Exception:
+            value = None
+        try:
+            writer.send(value)
+        except OSError:  # the build stopped waiting
+            pass
+        except Exception:  # it does not pickle
+            writer.send(None)
+        finally:
+            writer.close()
+
+    def result(self) -> T | None:
+        try:
+            value: T | None = self.reader.recv()
+        except (EOFError, OSError):  # it ended without sending
+            value = None
+        self.stop()
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.reader.close()
+
+
 def _send(outbox: queue.SimpleQueue[tuple[int, Any] | None], writer: Connection) -> None:
     try:
         while (item := outbox.get()) is not None:

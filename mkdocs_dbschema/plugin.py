@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -11,7 +12,6 @@ import hashlib
 import os
 import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from dataclasses import dataclass
 from importlib import resources
@@ -48,6 +48,7 @@ from .document import link_to
 from .render.blocks import HtmlBlocks, HtmlBlocksExtension, for_search, with_blocks, without_blocks
 from .render.cards import (
     ATTR_LIST,
+    COMPILED,
     CardRenderer,
     RenderOptions,
     TableLinks,
@@ -130,11 +131,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.collection: Collection | None = None
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
-        self.templates_checked: Future[None] = Future()
-        self.templates_checked.set_result(None)  # on_files starts the real check
-        self.theme_templates = CompiledAhead()
-        self.theme_compiled: Future[None] = Future()
-        self.theme_compiled.set_result(None)  # nothing compiled: on_files starts the compile
+        self.theme_templates = CompiledAhead()  # on_files fills it
         self.blocks = HtmlBlocks()  # the cards' HTML, put in the pages past Python-Markdown
         self.searched: list[str] = []  # the page's card HTML while search reads its text
         self.files: Files | None = None
@@ -503,20 +500,26 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # Always: cards link inheritance and the relations a view reads through it.
         self.overview_schemas = sorted(schemas)
         wanted = refs or patterns or wants_graph or wants_overview
-        # Compiling the templates (0.13 s) overlaps the database read, when the build waits for
-        # the server (started earlier, it slowed MkDocs' own work); a broken override stops the
-        # build once the read is done, before any page. So do the theme's page templates
-        # (0.2 s), for the build's environment (see theme.py).
+        # Under `mkdocs build`, the templates compile in a forked process while the database is
+        # read (a thread would take the build's own time: one interpreter lock): the cards'
+        # (0.13 s), checked here once the read is done, before any page, and the theme's page
+        # templates (0.2 s), for the build's environment (see theme.py).
         assert self.renderer is not None  # on_config made it
-        compiling = ThreadPoolExecutor(1, thread_name_prefix="dbschema-templates")
-        self.templates_checked = compiling.submit(self.renderer.check_templates)
+        theme_env = config.theme.get_env()
         self.theme_templates = CompiledAhead()
-        self.theme_compiled = compiling.submit(self.theme_templates.fill, config.theme.get_env())
-        compiling.shutdown(wait=False)
-        # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
-        self.collection = self._read(refs, patterns, site=True) if wanted else None
+        compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env)) if self._forks() else None
         try:
-            self.templates_checked.result()
+            # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
+            self.collection = self._read(refs, patterns, site=True) if wanted else None
+        except BaseException:
+            if compiling is not None:
+                compiling.stop()
+            raise
+        if compiling is not None and (compiled := compiling.result()) is not None:
+            self.theme_templates.imported(compiled[0], theme_env)
+            COMPILED.code.update(compiled[1])
+        try:
+            self.renderer.check_templates()  # what compiled above only loads
         except TemplateProblem as error:
             raise PluginError(f"dbschema: {error}") from None
         self._apply_metadata()
@@ -524,6 +527,11 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self._place_cards(cards)
         self.card_count = len(cards)
         return files
+
+    def _forks(self) -> bool:
+        """Whether the build may fork: serve runs threads (its server, its watcher), which a
+        fork would not carry."""
+        return self.command != "serve" and self.config.parallel and ahead.available()
 
     def _place_cards(self, cards: Sequence[tuple[str, int, TableRef, bool]]) -> None:
         """The page each table's card is on: the link target of every mention of it.
@@ -975,9 +983,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
     @event_priority(-100)  # after other plugins' on_env: every page is converted
     def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         self._stop_ahead()  # every page is converted: nothing left for the page worker
-        # Done during the read, unless that was quicker; then waiting costs what compiling would.
-        if self.theme_compiled.exception() is None:
-            self.theme_templates.give_to(env)
+        self.theme_templates.give_to(env)
         search = _material_search(config)
         pages = [f.page for f in files.documentation_pages() if f.page is not None]
         handlers = config.plugins.events["page_context"]
@@ -1097,6 +1103,18 @@ def _material_search(config: MkDocsConfig) -> Any:
         ):
             return search
     return None
+
+
+def _compiled(
+    renderer: CardRenderer | None, theme_env: Any
+) -> tuple[dict[str, tuple[str, bytes]], dict[str, bytes]]:
+    """In a forked process: the theme's page templates and the cards' templates, compiled."""
+    theme = CompiledAhead()
+    theme.fill(theme_env)
+    if renderer is not None:
+        with contextlib.suppress(TemplateProblem):  # reported by the build, which compiles it again
+            renderer.check_templates()
+    return theme.exported(), dict(COMPILED.code)
 
 
 def _handlers_after(

@@ -10,6 +10,7 @@ to it in between, and then the build compiles its templates itself, as it would 
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,6 +59,16 @@ class CompiledAhead(BytecodeCache):
             except (jinja2.TemplateError, OSError, UnicodeDecodeError):
                 continue
             self.set_bucket(bucket)
+
+    def exported(self) -> dict[str, tuple[str, bytes]]:
+        """The compiled templates as bytes, to send to another process (`imported`)."""
+        return {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
+
+    def imported(self, compiled: dict[str, tuple[str, bytes]], env: jinja2.Environment) -> None:
+        """Templates another process compiled as `env` compiles them."""
+        self.signature = signature(env)
+        for key, (checksum, code) in compiled.items():
+            self.compiled[key] = (checksum, marshal.loads(code))
 
     def give_to(self, env: jinja2.Environment) -> bool:
         """Whether `env`, the build's, compiles as the one that filled the cache did (and
