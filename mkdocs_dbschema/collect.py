@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -151,17 +152,19 @@ def collect(
                     tables = {**schema_tables(conn, schemas, schema_samples or SampleRequest(0)), **tables}
                     overview_schemas = sorted({*(overview_schemas or ()), *schemas})
                 read = read_catalog(conn, list(tables), overview_schemas=overview_schemas, beside=beside)
-            # Sample rows on the second session while this one redacts the schema's text,
-            # then on both: each takes the next part nobody has begun.
+            # Sample rows on both sessions, each taking the next part nobody has begun, while
+            # this thread redacts the schema's text (the sessions mostly wait for the server).
             budget = Budget(settings.statement_timeout)
             sampling = Shared(
                 parts(_sample_requests(read, tables), SAMPLE_PARTS),
                 lambda session, part: _samples(session, read, part, redactor, max_value_length, budget),
             )
             started = beside.start(sampling.take)
-            catalog = read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
-            with _reading(dog, "reading sample rows", beside.watchdog):
-                read_parts = sampling.take(conn) + started.result(conn)
+            with ThreadPoolExecutor(1, thread_name_prefix="dbschema-samples") as own_session:
+                mine = own_session.submit(sampling.take, conn)
+                catalog = read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
+                with _reading(dog, "reading sample rows", beside.watchdog):
+                    read_parts = mine.result() + started.result(conn)
             by_key = sorted(item for part in read_parts for item in part.items())
         samples = {key: sample for key, (sample, _) in by_key}
         warnings = [warning for _, (_, warning) in by_key if warning is not None]
