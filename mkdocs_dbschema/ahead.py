@@ -167,19 +167,22 @@ class Ahead(Generic[T]):
 
 class Forked(Generic[T]):
     """`work()` run once in a forked process, beside the build: `result()` is its value,
-    or None when it failed or could not be sent."""
+    or None when it failed or could not be sent. With `nice`, the process runs at that
+    lower priority: it takes what the build and the database server leave of the cores."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], nice: int = 0) -> None:
         context = multiprocessing.get_context("fork")
         self.reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._run, args=(work, writer), daemon=True)
+        self.process = context.Process(target=self._run, args=(work, writer, nice), daemon=True)
         self.process.start()
         writer.close()
 
-    def _run(self, work: Callable[[], T], writer: Connection) -> None:
+    def _run(self, work: Callable[[], T], writer: Connection, nice: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's to handle, as in Ahead
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)
+        if nice:
+            os.nice(nice)
         self.reader.close()
         try:
             value: T | None = work()

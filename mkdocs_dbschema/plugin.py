@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import TableOfContents
 from mkdocs.utils import get_relative_url
 from sqlalchemy.engine import URL
 
@@ -132,6 +133,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         self.levels: dict[str, Level] = {}
         self.renderer: CardRenderer | None = None
         self.theme_templates = CompiledAhead()  # on_files fills it
+        self.toc: Any = None  # a page's table of contents while search is given another
         self.blocks = HtmlBlocks()  # the cards' HTML, put in the pages past Python-Markdown
         self.searched: list[str] = []  # the page's card HTML while search reads its text
         self.files: Files | None = None
@@ -507,7 +509,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         assert self.renderer is not None  # on_config made it
         theme_env = config.theme.get_env()
         self.theme_templates = CompiledAhead()
-        compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env)) if self._forks() else None
+        compiling = None
+        if self._forks():
+            compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env), nice=NICE)
         try:
             # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
             self.collection = self._read(refs, patterns, site=True) if wanted else None
@@ -1030,7 +1034,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
 
     @event_priority(50)
     def _text_for_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
-        self.searched, self.entries = [], None
+        self.searched, self.entries, self.toc = [], None, None
         if page.content and self.indexing is not None:
             self.entries = self._entries_ahead(page)
             if self.entries is not None:
@@ -1041,12 +1045,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 return context
         if page.content and ("search" in config.plugins or "material/search" in config.plugins):
             page.content, self.searched = for_search(page.content)
+            self.toc, page.toc = page.toc, _toc_for_search(page.toc)
         return context
 
     @event_priority(-50)
     def _html_after_search(self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
         if page.content:
             page.content = with_blocks(page.content, self.searched)  # without search: markers dropped
+        if self.toc is not None:
+            page.toc, self.toc = self.toc, None
         if self.entries is not None:
             if self.search_meta is _MISSING:
                 del page.meta["search"]
@@ -1105,6 +1112,10 @@ def _material_search(config: MkDocsConfig) -> Any:
     return None
 
 
+# The template compile's priority below the build's: it fills the moments the read waits.
+NICE = 10
+
+
 def _compiled(
     renderer: CardRenderer | None, theme_env: Any
 ) -> tuple[dict[str, tuple[str, bytes]], dict[str, bytes]]:
@@ -1131,6 +1142,22 @@ def _search_inputs(page: Page) -> tuple[Any, ...]:
     return (page.content, page.toc, page.url, page.title, deepcopy(page.meta))
 
 
+def _toc_for_search(toc: Any) -> Any:
+    """The table of contents search is given: none, when each entry's link is `#` and its
+    id. Search looks up each heading's entry for its link, walking the whole table from
+    the top (a page of 50 cards: 30,000 steps), and links `#` and the heading's id where
+    it finds none."""
+    if not toc:
+        return toc
+    entries = list(toc)
+    while entries:
+        entry = entries.pop()
+        if getattr(entry, "url", None) != f"#{getattr(entry, 'id', None)}":
+            return toc
+        entries += getattr(entry, "children", ())
+    return TableOfContents([])
+
+
 def _entries(search: Any, files: Files, uri: str) -> list[dict[str, Any]] | None:
     """In the worker: page `uri`'s search entries, made by Material's own code from what
     the build's search would read."""
@@ -1139,6 +1166,7 @@ def _entries(search: Any, files: Files, uri: str) -> list[dict[str, Any]] | None
     if page is None or not page.content:
         return None
     page.content, _ = for_search(page.content)
+    page.toc = _toc_for_search(page.toc)
     index = type(search.search_index)(**search.search_index.config)
     index.add_entry_from_context(page)
     return list(index.entries)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import markdown
 import pytest
-from material.plugins.search.plugin import SearchIndex
 from sites import EXTENSION_NAMES, build
 
 from mkdocs_dbschema.render.blocks import HtmlBlocks, HtmlBlocksExtension
@@ -22,12 +20,17 @@ import json
 import re
 from pathlib import Path
 
+from material.plugins.search.plugin import SearchIndex
 from mkdocs.plugins import event_priority
 
 
-@event_priority(-100)  # after search and after the plugin put the cards' HTML back
+@event_priority(-100)  # after search and after the plugin put the cards' HTML and table of contents back
 def on_page_context(context, page, config, nav):
-    Path(config.config_file_path).with_name("content.json").write_text(json.dumps({"content": page.content, "url": page.url}))
+    # What Material's search makes of the page as it is, its table of contents included.
+    index = SearchIndex()
+    index.add_entry_from_context(page)
+    captured = {"content": page.content, "url": page.url, "entries": index.entries, "toc": len(page.toc)}
+    Path(config.config_file_path).with_name("content.json").write_text(json.dumps(captured))
     return context
 """
 
@@ -41,13 +44,12 @@ def test_search_indexes_the_same_text_as_from_the_whole_html(sections_url: str, 
     assert result.returncode == 0, result.log
     captured = json.loads((tmp_path / "content.json").read_text())
     assert "<!--dbschema-->" not in captured["content"] and "<table>" in captured["content"]
-    # What Material's search makes of the page's whole HTML, as it would without the plugin's help.
-    index = SearchIndex()
-    index.add_entry_from_context(
-        SimpleNamespace(content=captured["content"], toc=[], url=captured["url"], meta={}, title="Bookings")
-    )
+    assert captured["toc"] > 0  # given back after search
+    # What Material's search makes of the page's whole HTML and its table of contents, as it
+    # would without the plugin's help.
+    entries = captured["entries"]
     built = json.loads((result.site / "search" / "search_index.json").read_text())["docs"]
-    assert len(index.entries) > 6
+    assert len(entries) > 6
 
     # The same words in the same places: search splits on whitespace; the card's tables and
     # SQL come without the tags the search previews keep (`<code>`, lists).
@@ -55,7 +57,7 @@ def test_search_indexes_the_same_text_as_from_the_whole_html(sections_url: str, 
         return re.sub(r"<[^>]+>", "", text).split()
 
     assert [(e["location"], e["title"], words(e["text"])) for e in built] == [
-        (e["location"], e["title"], words(e["text"])) for e in index.entries
+        (e["location"], e["title"], words(e["text"])) for e in entries
     ]
     assert any("CREATE TRIGGER bookings_touch" in e["text"] for e in built)
 

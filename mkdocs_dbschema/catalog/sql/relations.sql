@@ -104,11 +104,19 @@ CROSS JOIN LATERAL (
                     THEN sum(m.reltuples) FILTER (WHERE m.relkind <> 'p') END
             WHEN c.reltuples >= 0 THEN c.reltuples
         END::float8 AS row_estimate,
-        coalesce(sum(pg_total_relation_size(m.oid)), 0)::bigint AS total_bytes,
-        coalesce(sum(pg_relation_size(m.oid)), 0)::bigint AS table_bytes,
-        coalesce(sum(pg_indexes_size(m.oid)), 0)::bigint AS index_bytes
+        coalesce(sum(sizes.table_size + sizes.indexes_size), 0)::bigint AS total_bytes,
+        coalesce(sum(sizes.relation_size), 0)::bigint AS table_bytes,
+        coalesce(sum(sizes.indexes_size), 0)::bigint AS index_bytes
     FROM members
     JOIN pg_class AS m ON m.oid = members.oid
+    -- pg_total_relation_size is pg_table_size plus pg_indexes_size: added here, each index
+    -- is measured once, not twice. (Volatile functions: the subquery runs once a member.)
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_table_size(m.oid) AS table_size,
+            pg_indexes_size(m.oid) AS indexes_size,
+            pg_relation_size(m.oid) AS relation_size
+    ) AS sizes
 ) AS totals
 WHERE c.oid = ANY(CAST(:oids AS oid[]))
 ORDER BY 2
