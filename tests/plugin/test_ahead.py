@@ -452,3 +452,13 @@ def test_a_worker_whose_build_is_gone_ends_without_a_traceback() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "0", done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_work_forked_beside_the_build_comes_back_or_comes_back_as_none() -> None:
+    assert ahead.Forked(os.getpid).result() not in (None, os.getpid())
+    assert ahead.Forked(lambda: os.nice(0), nice=5).result() == min(19, os.nice(0) + 5)
+    assert ahead.Forked(lambda: 1 // 0).result() is None  # failed: the build does the work itself
+    assert ahead.Forked(lambda: lambda: 1).result() is None  # does not pickle
+    stopped = ahead.Forked(lambda: time.sleep(600))
+    stopped.stop()
+    assert not stopped.process.is_alive()
