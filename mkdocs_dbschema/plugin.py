@@ -11,7 +11,7 @@ import glob
 import hashlib
 import os
 import signal
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from importlib import resources
@@ -514,7 +514,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env), nice=NICE)
         try:
             # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
-            self.collection = self._read(refs, patterns, site=True) if wanted else None
+            with _without_collection():
+                self.collection = self._read(refs, patterns, site=True) if wanted else None
         except BaseException:
             if compiling is not None:
                 compiling.stop()
@@ -1110,6 +1111,20 @@ def _material_search(config: MkDocsConfig) -> Any:
         ):
             return search
     return None
+
+
+@contextlib.contextmanager
+def _without_collection() -> Iterator[None]:
+    """No garbage collection while the database is read: the rows and the model it makes
+    live until the build ends, and the collector's passes over the whole process meanwhile
+    (0.2 s at 1,000 tables) found nothing to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # The template compile's priority below the build's: it fills the moments the read waits.

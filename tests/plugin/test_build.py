@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 import socket
@@ -240,6 +241,7 @@ def test_unreachable_database_stops_with_one_clear_line(tmp_path: Path) -> None:
     (line,) = [x for x in result.log.splitlines() if "cannot connect" in x]
     assert f"host 127.0.0.1, port {port}, database muva" in line
     assert "refused" in line.lower()
+    assert gc.isenabled()  # off for the read only, failed or not (plugin._without_collection)
 
 
 def test_silent_server_times_out(tmp_path: Path) -> None:
