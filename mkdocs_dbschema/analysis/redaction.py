@@ -26,6 +26,7 @@ import functools
 import itertools
 import json
 import re
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -937,11 +938,28 @@ _ATOMS = (str, int, float, bool, type(None))  # no schema text below these
 
 @functools.cache
 def _fields(cls: type) -> tuple[tuple[str, bool], ...] | None:
-    """A model class's field names, each with whether it holds schema text; None for a
-    class that is not a dataclass."""
+    """A model class's fields that may hold schema text, each with whether it is schema
+    text itself (else it may hold model objects that do); None for a class that is not a
+    dataclass. Fields of names, numbers and flags are left out: the walk is most of the
+    time redaction takes."""
     if not dataclasses.is_dataclass(cls):
         return None
-    return tuple((item.name, item.name in SCHEMA_TEXT_FIELDS) for item in dataclasses.fields(cls))
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (item.name, item.name in SCHEMA_TEXT_FIELDS)
+        for item in dataclasses.fields(cls)
+        if item.name in SCHEMA_TEXT_FIELDS or _may_hold_objects(hints.get(item.name, Any))
+    )
+
+
+def _may_hold_objects(annotation: Any) -> bool:
+    """Whether a value of this type may hold a dataclass (unknown types may)."""
+    if annotation in (str, int, float, bool, bytes, type(None)):
+        return False
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return dataclasses.is_dataclass(annotation) or annotation not in (str, int, float, bool)
+    args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+    return not args or any(_may_hold_objects(a) for a in args)
 
 
 def _masked_schema_text(value: Any) -> Any:
