@@ -1046,7 +1046,8 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
                 return context
         if page.content and ("search" in config.plugins or "material/search" in config.plugins):
             page.content, self.searched = for_search(page.content)
-            self.toc, page.toc = page.toc, _toc_for_search(page.toc)
+            if _material_search(config) is not None:  # MkDocs' own search needs the table
+                self.toc, page.toc = page.toc, _toc_for_search(page.toc)
         return context
 
     @event_priority(-50)
@@ -1158,10 +1159,11 @@ def _search_inputs(page: Page) -> tuple[Any, ...]:
 
 
 def _toc_for_search(toc: Any) -> Any:
-    """The table of contents search is given: none, when each entry's link is `#` and its
-    id. Search looks up each heading's entry for its link, walking the whole table from
-    the top (a page of 50 cards: 30,000 steps), and links `#` and the heading's id where
-    it finds none."""
+    """The table of contents Material's search is given: none, when each entry's link is
+    `#` and its id (MkDocs' entries are; another plugin's may not be). Material's search
+    looks up each heading's entry for its link, walking the whole table from the top (a
+    page of 50 cards: 30,000 steps), and links `#` and the heading's id where it finds
+    none. (MkDocs' own search indexes only headings it finds in the table.)"""
     if not toc:
         return toc
     entries = list(toc)

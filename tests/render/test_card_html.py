@@ -146,3 +146,17 @@ def test_a_card_in_a_list_or_a_quote_keeps_its_html_and_its_stylesheet_scope(
     assert article.count('<div class="dbschema-card">') == 2 and "dbschema-html-" not in article
     assert re.search(r"<li>.*?<div class=\"dbschema-card\">.*?<table>", article, re.S)
     assert re.search(r"<blockquote>.*?<div class=\"dbschema-card\">.*?<table>", article, re.S)
+
+
+def test_mkdocs_own_search_indexes_every_heading_of_a_card(sections_url: str, tmp_path: Path) -> None:
+    """MkDocs' own search (another theme than Material) indexes a heading only when it
+    finds it in the table of contents: it gets the page's table as it is."""
+    page = "# Bookings\n\n<< table: bookings >>\n"
+    result = build(
+        tmp_path, {"index.md": page}, {"dsn": sections_url}, extra_config={"theme": {"name": "mkdocs"}}
+    )
+    assert result.returncode == 0, result.log
+    docs = json.loads((result.site / "search" / "search_index.json").read_text())["docs"]
+    locations = {d["location"] for d in docs}
+    assert {"#public-bookings", "#schema-bookings"} <= locations, sorted(locations)
+    assert any("CREATE TRIGGER bookings_touch" in d["text"] for d in docs)
