@@ -18,7 +18,6 @@ Tests compare both on every block of the fixtures and on random text.
 from __future__ import annotations
 
 import re
-from html import escape
 from typing import Any
 
 from pygments import format as pygments_format
@@ -46,13 +45,20 @@ class Highlighter:
         self.lexer, self.formatter = lexer, formatter
         self.newline: str = formatter.lineseparator
         options = formatter.options
-        spans_only = formatter.nowrap and not formatter.noclasses and not options.get("debug_token_types")
+        spans_only = (
+            formatter.nowrap
+            and not formatter.noclasses
+            and not formatter.encoding  # bytes out
+            and not formatter.hl_lines
+            and not options.get("debug_token_types")
+            and not options.get("tagsfile")
+        )
         plain_input = not (lexer.filters or lexer.stripall or lexer.tabsize)  # str in: the encoding is moot
-        self.states = self._states() if spans_only and plain_input and not options.get("tagsfile") else None
-        # Pygments escapes with html.escape, quotes left alone since 2.20 or not before.
-        self.quote = self._written(Text, '"') != '"'
+        self.states = self._states() if spans_only and plain_input else None
+        # Each character as the formatter escapes it (Pygments' versions differ on quotes).
+        self.escapes = {ord(c): written for c in "&<>\"'" if (written := self._written(Text, c)) != c}
         self.whitespace, self.error = self._span(Whitespace), self._span(Error)
-        self.special = frozenset("\n&<>" + ("\"'" if self.quote else ""))
+        self.special = frozenset("\n" + "".join(map(chr, self.escapes)))
 
     def _written(self, ttype: Any, text: str) -> str:
         """One token as the formatter writes it, without its line's end."""
@@ -123,7 +129,7 @@ class Highlighter:
 
         def add(span: str, value: str) -> None:
             nonlocal opened
-            for number, piece in enumerate(escape(value, self.quote).split("\n")):
+            for number, piece in enumerate(value.translate(self.escapes).split("\n")):
                 if number:
                     if opened:
                         out.append("</span>")

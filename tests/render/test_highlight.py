@@ -66,11 +66,28 @@ def test_any_text_comes_out_as_pygments_writes_it(source: str) -> None:
         (PythonLexer(), FORMATTER),  # callbacks and bygroups in its rules
         (SQL, HtmlFormatter(nowrap=True, noclasses=True)),  # styles per token
         (get_lexer_by_name("sql", stripall=True), FORMATTER),
+        (SQL, HtmlFormatter(nowrap=True, hl_lines=[1])),
     ],
-    ids=["lexer", "formatter", "lexer options"],
+    ids=["lexer", "formatter", "lexer options", "highlighted lines"],
 )
 def test_what_the_quick_way_does_not_cover_goes_to_pygments(lexer: object, formatter: HtmlFormatter) -> None:  # type: ignore[type-arg]
     fallback = Highlighter(lexer, formatter)  # type: ignore[arg-type]
     assert fallback.states is None
     source = "def f(x):\n    return '''%s''' % x  -- SELECT 1\n"
     assert fallback.html(source) == highlight(source, lexer, formatter)  # type: ignore[arg-type]
+
+
+class _QuotesEscaped(HtmlFormatter):  # type: ignore[type-arg]
+    """Pygments before 2.20 escaped quotes too, `'` as `&#39;`."""
+
+    def _translate_parts(self, value: str) -> list[str]:
+        table = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#39;"}
+        return value.translate(table).split("\n")
+
+
+def test_characters_are_escaped_as_the_formatter_escapes_them() -> None:
+    formatter = _QuotesEscaped(nowrap=True)
+    fast = Highlighter(SQL, formatter)
+    assert fast.states is not None
+    for source in [*_statements()[:100], "SELECT 'it''s', \"Guest Notes\" FROM t WHERE a < b && c > d;"]:
+        assert fast.html(source) == highlight(source, SQL, formatter), source[:200]
