@@ -197,13 +197,15 @@ class Forked(Generic[T]):
         finally:
             writer.close()
 
-    def result(self) -> T | None:
+    def result(self, timeout: float) -> T | None:
+        """The value, or None when none came within `timeout` seconds (the process is
+        ended: the build does the work itself)."""
         try:
-            value: T | None = self.reader.recv()
+            return self.reader.recv() if self.reader.poll(timeout) else None
         except (EOFError, OSError):  # it ended without sending
-            value = None
-        self.stop()
-        return value
+            return None
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         if self.process.is_alive():

@@ -11,6 +11,7 @@ import glob
 import hashlib
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -510,7 +511,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         theme_env = config.theme.get_env()
         self.theme_templates = CompiledAhead()
         compiling = None
-        if self._forks():
+        # A fork copies only the forking thread: with another plugin's threads running,
+        # one may hold a lock the copy would wait on.
+        if wanted and self._forks() and threading.active_count() == 1:
             compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env), nice=NICE)
         try:
             # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
@@ -520,7 +523,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             if compiling is not None:
                 compiling.stop()
             raise
-        if compiling is not None and (compiled := compiling.result()) is not None:
+        if compiling is not None and (compiled := compiling.result(COMPILE_TIMEOUT)) is not None:
             self.theme_templates.imported(compiled[0], theme_env)
             COMPILED.code.update(compiled[1])
         try:
@@ -1130,6 +1133,8 @@ def _without_collection() -> Iterator[None]:
 
 # The template compile's priority below the build's: it fills the moments the read waits.
 NICE = 10
+# It takes a third of a second; past this, the build compiles the templates itself.
+COMPILE_TIMEOUT = 30
 
 
 def _compiled(

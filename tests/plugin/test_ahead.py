@@ -455,10 +455,11 @@ def test_a_worker_whose_build_is_gone_ends_without_a_traceback() -> None:
 
 
 def test_work_forked_beside_the_build_comes_back_or_comes_back_as_none() -> None:
-    assert ahead.Forked(os.getpid).result() not in (None, os.getpid())
-    assert ahead.Forked(lambda: os.nice(0), nice=5).result() == min(19, os.nice(0) + 5)
-    assert ahead.Forked(lambda: 1 // 0).result() is None  # failed: the build does the work itself
-    assert ahead.Forked(lambda: lambda: 1).result() is None  # does not pickle
-    stopped = ahead.Forked(lambda: time.sleep(600))
-    stopped.stop()
-    assert not stopped.process.is_alive()
+    assert ahead.Forked(os.getpid).result(60) not in (None, os.getpid())
+    assert ahead.Forked(lambda: os.nice(0), nice=5).result(60) == min(19, os.nice(0) + 5)
+    assert ahead.Forked(lambda: 1 // 0).result(60) is None  # failed: the build does the work itself
+    assert ahead.Forked(lambda: lambda: 1).result(60) is None  # does not pickle
+    late = ahead.Forked(lambda: time.sleep(600))
+    started = time.monotonic()
+    assert late.result(0.5) is None  # too late: ended, and the build goes on
+    assert time.monotonic() - started < 30 and not late.process.is_alive()
