@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .analysis.redaction import Redactor, Sample, redact_defaults, redact_sample, redact_schema_text
-from .catalog.beside import Beside, Shared
+from .catalog.beside import Beside, Shared, cancel
 from .catalog.connection import (
     DatabaseError,
     SessionSettings,
@@ -162,9 +162,19 @@ def collect(
             started = beside.start(sampling.take)
             with ThreadPoolExecutor(1, thread_name_prefix="dbschema-samples") as own_session:
                 mine = own_session.submit(sampling.take, conn)
-                catalog = read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
-                with _reading(dog, "reading sample rows", beside.watchdog):
-                    read_parts = mine.result() + started.result(conn)
+                try:
+                    catalog = (
+                        read if redactor is None else redact_schema_text(redact_defaults(read, redactor))
+                    )
+                    with _reading(dog, "reading sample rows", beside.watchdog):
+                        read_parts = mine.result() + started.result(conn)
+                except BaseException:
+                    # Failed or interrupted: no part is begun, and this session's read ends
+                    # (the second session's is cancelled as it closes).
+                    sampling.close()
+                    budget.spend()
+                    cancel(conn)
+                    raise
             by_key = sorted(item for part in read_parts for item in part.items())
         samples = {key: sample for key, (sample, _) in by_key}
         warnings = [warning for _, (_, warning) in by_key if warning is not None]

@@ -84,8 +84,9 @@ _PLAIN = (str, bool, int, float, tuple, type(None))
 
 def signature(env: jinja2.Environment) -> tuple[Any, ...]:
     """What compiling a template depends on: the syntax settings and whatever extensions
-    set on the environment (plain values), the finalize and autoescape functions, and the
-    names of the extensions, filters and tests (a filter's existence is checked when compiling)."""
+    set on the environment (plain values), the finalize and autoescape functions, the
+    extensions' names, and the filters and tests (compiling checks that each exists, and
+    calls those given constant arguments, to fold them)."""
     settings = sorted((k, v) for k, v in vars(env).items() if isinstance(v, _PLAIN) and k != "bytecode_cache")
     return (
         type(env),
@@ -93,6 +94,6 @@ def signature(env: jinja2.Environment) -> tuple[Any, ...]:
         env.finalize,
         env.autoescape,
         tuple(sorted(env.extensions)),
-        tuple(sorted(env.filters)),
-        tuple(sorted(env.tests)),
+        tuple(sorted(env.filters.items(), key=lambda item: item[0])),
+        tuple(sorted(env.tests.items(), key=lambda item: item[0])),
     )

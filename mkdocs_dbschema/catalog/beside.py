@@ -101,16 +101,20 @@ class Beside:
 
     def _cancel(self) -> None:
         conn = self._opening.result() if self._opening.done() else None
-        if conn is None:
-            return
-        try:
-            driver = conn.connection.driver_connection
-        except sa.exc.SQLAlchemyError:
-            return
-        if isinstance(driver, psycopg.Connection):
-            # Nothing running, or the server is gone: the wait ends either way.
-            with contextlib.suppress(psycopg.Error):
-                driver.cancel_safe(timeout=5)
+        if conn is not None:
+            cancel(conn)
+
+
+def cancel(conn: sa.Connection) -> None:
+    """Cancel what `conn` runs on the server now, from any thread."""
+    try:
+        driver = conn.connection.driver_connection
+    except sa.exc.SQLAlchemyError:
+        return
+    if isinstance(driver, psycopg.Connection):
+        # Nothing running, or the server is gone: the wait ends either way.
+        with contextlib.suppress(psycopg.Error):
+            driver.cancel_safe(timeout=5)
 
 
 class Shared(Generic[Item, T]):
@@ -120,6 +124,10 @@ class Shared(Generic[Item, T]):
     def __init__(self, items: Iterable[Item], work: Callable[[sa.Connection, Item], T]) -> None:
         self._waiting = deque(items)
         self._work = work
+
+    def close(self) -> None:
+        """No item is begun from now on."""
+        self._waiting.clear()
 
     def take(self, session: sa.Connection) -> list[T]:
         done: list[T] = []

@@ -164,6 +164,10 @@ class Budget:
     def left_ms(self) -> int:
         return max(0, int((self.ends - time.monotonic()) * 1000))
 
+    def spend(self) -> None:
+        """Nothing is left: reads not begun are noted as not read."""
+        self.ends = time.monotonic()
+
 
 def _read_alone(
     conn: sa.Connection, driver: psycopg.Connection[Any], table: Table, query: sql.Composed, budget: Budget
@@ -329,9 +333,10 @@ def read_samples(
     Tables, partitions and materialized views are read in chunks of at most
     `lock_budget` relation locks, each giving its locks back once read, all in one
     statement; views and foreign tables one statement each. When the batch fails, each of its tables is
-    read alone, so one unreadable table gets its note and the others their rows. All
-    statements share one budget of `budget_ms`, or `budget` when given. A lost connection
-    is raised, not noted: nothing after it can be read.
+    read alone, so one unreadable table gets its note and the others their rows. Those
+    reads share one budget of `budget_ms` (or `budget`, which sessions reading other
+    tables may share); the batch is bounded by the session's statement_timeout. A lost
+    connection is raised, not noted: nothing after it can be read.
     """
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)

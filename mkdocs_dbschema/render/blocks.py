@@ -136,11 +136,12 @@ class _Elements(Treeprocessor):
         for element in root.iter("p"):
             if not (element.text or "").lstrip().startswith(prefix) or len(element):
                 continue
-            token, *more = element.text.split()  # type: ignore[union-attr]
-            if more:
-                several.append((element, [token, *more]))
-            else:
-                self._become(element, token)
+            tokens = element.text.split()  # type: ignore[union-attr]
+            html, headings = self.blocks.html, self.blocks.headings
+            if len(tokens) > 1 and all(token in html or token in headings for token in tokens):
+                several.append((element, tokens))
+            else:  # one token (and anything else on its lines: _Insert puts the HTML in place)
+                self._become(element, element.text.strip())  # type: ignore[union-attr]
         if not several:
             return
         parents = {child: parent for parent in root.iter() for child in parent}

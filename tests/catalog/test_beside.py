@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Server, ensure_role
 
+from mkdocs_dbschema.analysis.redaction import Redactor
 from mkdocs_dbschema.catalog.beside import Beside, shared
 from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
 from mkdocs_dbschema.catalog.names import TableRef
@@ -138,3 +139,32 @@ def test_a_read_that_fails_cancels_what_the_second_session_runs(server: Server) 
             assert [type(error) for error in outcome] == [psycopg.errors.QueryCanceled]
     finally:
         engine.dispose()
+
+
+class _FailingRedactor(Redactor):
+    def text(self, value: str) -> str:
+        raise RuntimeError("redaction failed")
+
+
+def test_a_read_that_fails_while_samples_are_read_ends_them(make_db: Callable[..., str]) -> None:
+    """Sample rows are read on both sessions while the build redacts the schema's text: when
+    that fails, no part is begun and both sessions' reads are cancelled, not waited for."""
+    url = make_db(
+        "CREATE TABLE listings (id int PRIMARY KEY, title text DEFAULT 'x');"
+        + "".join(f"CREATE VIEW slow{i} AS SELECT {i} AS n FROM pg_sleep(600);" for i in range(4))
+    )
+    tables = {
+        TableRef(None, name): SampleRequest(5) for name in ["listings", *(f"slow{i}" for i in range(4))]
+    }
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="redaction failed"):
+        collect(
+            parse_url(url),
+            SessionSettings(statement_timeout=900_000),
+            tables,
+            redactor=_FailingRedactor(),
+            max_value_length=100,
+            overview_schemas=[],
+        )
+    # Not the ten minutes a view sleeps: a guard against waiting for them, not a timing.
+    assert time.monotonic() - started < 120

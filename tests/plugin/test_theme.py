@@ -41,12 +41,13 @@ def test_the_cache_holds_what_the_build_would_compile(tmp_path: Path) -> None:
     "change",
     [
         lambda env: env.filters.__setitem__("date", str),  # checked when compiling
+        lambda env: env.filters.__setitem__("upper", str.lower),  # constant arguments are folded
         lambda env: env.add_extension("jinja2.ext.loopcontrols"),
         lambda env: setattr(env, "newstyle_gettext", not env.newstyle_gettext),  # i18n's compile setting
         lambda env: setattr(env, "trim_blocks", True),
         lambda env: setattr(env, "finalize", str),
     ],
-    ids=["filter", "extension", "extension setting", "syntax", "finalize"],
+    ids=["filter", "filter replaced", "extension", "extension setting", "syntax", "finalize"],
 )
 def test_an_environment_that_compiles_otherwise_keeps_compiling_itself(
     tmp_path: Path, change: Callable[[jinja2.Environment], Any]

@@ -124,6 +124,11 @@ def test_a_cards_tokens_as_one_paragraph_convert_as_they_did_one_paragraph_each(
             < converted[1].index("keys-bookings")
             < converted[1].index("text after")
         )
+    # A paragraph of a token and other words stays one paragraph, words kept.
+    odd = md.reset().convert(
+        blocks.store("<table><tr><td>y</td></tr></table>").strip() + "\nwords after it\n"
+    )
+    assert "<td>y</td>" in odd and "words after it" in odd and odd.count("<p>") <= 1
     pasted = blocks.pasted(merged)
     assert "## bookings { #public-bookings }\n\n<ul>" in pasted and "</ul>\n\n### Schema" in pasted
 
