@@ -507,14 +507,15 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # read (a thread would take the build's own time: one interpreter lock): the cards'
         # (0.13 s), checked here once the read is done, before any page, and the theme's page
         # templates (0.2 s), for the build's environment (see theme.py).
-        assert self.renderer is not None  # on_config made it
+        renderer = self.renderer
+        assert renderer is not None  # on_config made it
         theme_env = config.theme.get_env()
         self.theme_templates = CompiledAhead()
         compiling = None
         # A fork copies only the forking thread: with another plugin's threads running,
         # one may hold a lock the copy would wait on.
         if wanted and self._forks() and threading.active_count() == 1:
-            compiling = ahead.Forked(lambda: _compiled(self.renderer, theme_env), nice=NICE)
+            compiling = ahead.Forked(lambda: _compiled(renderer, theme_env), nice=NICE)
         try:
             # Raw, as read: metadata (re-loaded by every on_config) applies on top below.
             with _without_collection():
@@ -527,7 +528,7 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             self.theme_templates.imported(compiled[0], theme_env)
             COMPILED.code.update(compiled[1])
         try:
-            self.renderer.check_templates()  # what compiled above only loads
+            renderer.check_templates()  # what compiled above only loads
         except TemplateProblem as error:
             raise PluginError(f"dbschema: {error}") from None
         self._apply_metadata()
@@ -1138,14 +1139,13 @@ COMPILE_TIMEOUT = 30
 
 
 def _compiled(
-    renderer: CardRenderer | None, theme_env: Any
+    renderer: CardRenderer, theme_env: Any
 ) -> tuple[dict[str, tuple[str, bytes]], dict[str, bytes]]:
     """In a forked process: the theme's page templates and the cards' templates, compiled."""
     theme = CompiledAhead()
     theme.fill(theme_env)
-    if renderer is not None:
-        with contextlib.suppress(TemplateProblem):  # reported by the build, which compiles it again
-            renderer.check_templates()
+    with contextlib.suppress(TemplateProblem):  # reported by the build, which compiles it again
+        renderer.check_templates()
     return theme.exported(), dict(COMPILED.code)
 
 

@@ -944,7 +944,10 @@ def _fields(cls: type) -> tuple[tuple[str, bool], ...] | None:
     time redaction takes."""
     if not dataclasses.is_dataclass(cls):
         return None
-    hints = typing.get_type_hints(cls)
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # unresolvable annotations: every field is walked
+        hints = {}
     return tuple(
         (item.name, item.name in SCHEMA_TEXT_FIELDS)
         for item in dataclasses.fields(cls)
@@ -957,7 +960,7 @@ def _may_hold_objects(annotation: Any) -> bool:
     if annotation in (str, int, float, bool, bytes, type(None)):
         return False
     if isinstance(annotation, type) and not typing.get_args(annotation):
-        return dataclasses.is_dataclass(annotation) or annotation not in (str, int, float, bool)
+        return True  # a dataclass, or a type not known to hold none
     args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
     return not args or any(_may_hold_objects(a) for a in args)
 

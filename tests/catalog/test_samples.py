@@ -569,8 +569,8 @@ def test_slow_views_share_one_budget_and_system_relations_need_asking(make_db, t
     page += "<< table: pg_stat_activity >>\n\n<< table: pg_am | samples: 2 >>\n"
     result = build(tmp_path, {"index.md": page}, {"dsn": url, "statement_timeout": 1000})
     assert result.returncode == 0, result.log
-    # One statement_timeout for all of them: the first slow views spend it (one on each of
-    # the two sessions sharing the read), the others find it gone.
+    # One statement_timeout for all of them: the first slow views spend it (one on each
+    # session reading a part that holds one), the others find it gone.
     timed_out = ": rows could not be read: canceling statement due to statement timeout"
     gone = ": not read: slower relations used the whole sample-read budget (1 s, the statement_timeout)"
     notes = [
