@@ -127,21 +127,23 @@ class Highlighter:
         opened = ""  # the span open at the end of `out`, its closing tag not written yet
         special = self.special
 
-        def add(span: str, value: str) -> None:
+        def switch(span: str) -> None:
+            """Close the open span, open `span` ('' for none)."""
             nonlocal opened
+            if opened:
+                out.append("</span>")
+            if span:
+                out.append(span)
+            opened = span
+
+        def add(span: str, value: str) -> None:
             for number, piece in enumerate(value.translate(self.escapes).split("\n")):
                 if number:
-                    if opened:
-                        out.append("</span>")
-                        opened = ""
+                    switch("")  # a span never crosses a line's end
                     out.append(self.newline)
                 if piece:
                     if span != opened:
-                        if opened:
-                            out.append("</span>")
-                        if span:
-                            out.append(span)
-                        opened = span
+                        switch(span)
                     out.append(piece)
 
         stack = ["root"]
@@ -156,11 +158,7 @@ class Highlighter:
                 value = found[0]
                 if special.isdisjoint(value):  # most tokens: one line, nothing to escape
                     if span != opened:
-                        if opened:
-                            out.append("</span>")
-                        if span:
-                            out.append(span)
-                        opened = span
+                        switch(span)
                     out.append(value)
                 else:
                     add(span, value)
@@ -178,8 +176,7 @@ class Highlighter:
                 else:
                     add(self.error, text[pos])
                 pos += 1
-        if opened:
-            out.append("</span>")
+        switch("")
         return "".join(out)
 
 
