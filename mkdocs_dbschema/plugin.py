@@ -628,10 +628,10 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
         # build ends: the collector stops walking it on every full collection (0.3 s of a
         # 1,000-table build), and a worker forked now leaves it shared, untouched.
         gc.freeze()
-        if self.command == "serve" or not self.config.parallel or self.card_count < AHEAD_MIN_CARDS:
-            return nav  # serve runs threads (its server, its watcher), which a fork would not carry
+        if not self._forks() or self.card_count < AHEAD_MIN_CARDS:
+            return nav
         pages = [f.src_uri for f in files.documentation_pages() if f.src_uri in self.directive_pages]
-        if len(pages) > 1 and ahead.available():
+        if len(pages) > 1:
             self.changed_after_expanding = self._markdown_handlers_after_expanding(config)
             self.ahead = ahead.Ahead(
                 pages,
@@ -1003,11 +1003,9 @@ class DbSchemaPlugin(BasePlugin[DbSchemaConfig]):
             # in between may change what it reads.
             or after_mine[:1] != [search.on_page_context]
             or handlers.count(search.on_page_context) != 1
-            or self.command == "serve"
-            or not self.config.parallel
+            or not self._forks()
             or self.card_count < AHEAD_MIN_CARDS
             or len(pages) < 2
-            or not ahead.available()
         ):
             return env
         self.indexed_as = {page.file.src_uri: _search_inputs(page) for page in pages}

@@ -131,13 +131,12 @@ class _Elements(Treeprocessor):
         self.blocks = blocks
 
     def run(self, root: etree.Element) -> None:
-        prefix = self.blocks.prefix
+        prefix, html, headings = self.blocks.prefix, self.blocks.html, self.blocks.headings
         several: list[tuple[etree.Element, list[str]]] = []
         for element in root.iter("p"):
             if not (element.text or "").lstrip().startswith(prefix) or len(element):
                 continue
             tokens = element.text.split()  # type: ignore[union-attr]
-            html, headings = self.blocks.html, self.blocks.headings
             if len(tokens) > 1 and all(token in html or token in headings for token in tokens):
                 several.append((element, tokens))
             else:  # one token (and anything else on its lines: _Insert puts the HTML in place)
