@@ -1136,15 +1136,13 @@ NICE = 10
 COMPILE_TIMEOUT = 30
 
 
-def _compiled(
-    renderer: CardRenderer, theme_env: Any
-) -> tuple[dict[str, tuple[str, bytes]], dict[str, bytes]]:
+def _compiled(renderer: CardRenderer, theme_env: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """In a forked process: the theme's page templates and the cards' templates, compiled."""
     theme = CompiledAhead()
     theme.fill(theme_env)
     with contextlib.suppress(TemplateProblem):  # reported by the build, which compiles it again
         renderer.check_templates()
-    return theme.exported(), dict(COMPILED.code)
+    return theme.code, COMPILED.code
 
 
 def _handlers_after(

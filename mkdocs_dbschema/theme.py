@@ -10,35 +10,31 @@ to it in between, and then the build compiles its templates itself, as it would 
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Iterable
 from typing import Any
 
 import jinja2
 import jinja2.meta
-from jinja2.bccache import Bucket, BytecodeCache
+from jinja2.bccache import Bucket
+
+from .render.cards import CompiledTemplates
 
 # What a page render starts from; what they include is found by reading them.
 PAGE_TEMPLATES = ("main.html", "404.html", "sitemap.xml")
 
 
-class CompiledAhead(BytecodeCache):
-    """Templates compiled in advance, by file and source: a template whose source has
-    changed since is compiled again."""
+class CompiledAhead(CompiledTemplates):
+    """The theme's templates compiled in advance, with the signature of the environment
+    that compiled them."""
 
     def __init__(self) -> None:
-        self.compiled: dict[str, tuple[str, Any]] = {}  # bucket key: (source checksum, code)
-        self.signature: tuple[Any, ...] | None = None  # of the environment that compiled them
+        super().__init__()
+        self.signature: tuple[Any, ...] | None = None
         self.hits = 0
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        checksum, code = self.compiled.get(bucket.key, (None, None))
-        if code is not None and checksum == bucket.checksum:
-            bucket.code = code
-            self.hits += 1
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = (bucket.checksum, bucket.code)
+        super().load_bytecode(bucket)
+        self.hits += bucket.code is not None
 
     def fill(self, env: jinja2.Environment, names: Iterable[str] = PAGE_TEMPLATES) -> None:
         """Compile `names` and every template they name, as `env` compiles them. A template
@@ -60,15 +56,10 @@ class CompiledAhead(BytecodeCache):
                 continue
             self.set_bucket(bucket)
 
-    def exported(self) -> dict[str, tuple[str, bytes]]:
-        """The compiled templates as bytes, to send to another process (`imported`)."""
-        return {key: (checksum, marshal.dumps(code)) for key, (checksum, code) in self.compiled.items()}
-
-    def imported(self, compiled: dict[str, tuple[str, bytes]], env: jinja2.Environment) -> None:
-        """Templates another process compiled as `env` compiles them."""
+    def imported(self, code: dict[str, bytes], env: jinja2.Environment) -> None:
+        """Templates another process compiled (its `code`) as `env` compiles them."""
         self.signature = signature(env)
-        for key, (checksum, code) in compiled.items():
-            self.compiled[key] = (checksum, marshal.loads(code))
+        self.code.update(code)
 
     def give_to(self, env: jinja2.Environment) -> bool:
         """Whether `env`, the build's, compiles as the one that filled the cache did (and

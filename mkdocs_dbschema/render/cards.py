@@ -199,10 +199,10 @@ def _display_path(filename: str) -> str:
         return filename
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates kept for the process: `mkdocs serve` makes a new renderer per
-    build, and a template's code is reused while its source is unchanged (Jinja checks
-    the source's checksum)."""
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory, as bytes (which another process can send): a
+    template's code is reused while its source is unchanged (Jinja checks the source's
+    checksum)."""
 
     def __init__(self) -> None:
         self.code: dict[str, bytes] = {}
@@ -215,7 +215,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.code[bucket.key] = bucket.bytecode_to_string()
 
 
-COMPILED = _CompiledTemplates()
+# For the process: `mkdocs serve` makes a new renderer per build.
+COMPILED = CompiledTemplates()
 
 
 class CardRenderer:

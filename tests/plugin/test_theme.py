@@ -28,7 +28,7 @@ def test_the_cache_holds_what_the_build_would_compile(tmp_path: Path) -> None:
     theme = _material(tmp_path)
     cache = CompiledAhead()
     cache.fill(theme.get_env())
-    assert len(cache.compiled) > 10  # the page templates, base.html and the partials they name
+    assert len(cache.code) > 10  # the page templates, base.html and the partials they name
     env, fresh = theme.get_env(), theme.get_env()
     assert cache.give_to(env)
     for name in ("main.html", "base.html", "partials/header.html", "partials/toc-item.html"):
@@ -72,7 +72,7 @@ def test_a_template_changed_since_is_compiled_again(tmp_path: Path) -> None:
 
     cache = CompiledAhead()
     cache.fill(environment(), ["main.html", "broken.html"])  # what does not compile is left to the build
-    assert len(cache.compiled) == 2
+    assert len(cache.code) == 2
     (tmp_path / "part.html").write_text("new")
     env = environment()
     assert cache.give_to(env)
