@@ -18,6 +18,7 @@ Tests compare both on every block of the fixtures and on random text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pygments import format as pygments_format
@@ -54,7 +55,9 @@ class Highlighter:
             and not options.get("tagsfile")
         )
         plain_input = not (lexer.filters or lexer.stripall or lexer.tabsize)  # str in: the encoding is moot
-        self.states = self._states() if spans_only and plain_input else None
+        # Lexer.get_tokens' own preparation of the text (newlines, byte order mark, final newline).
+        self.prepared: Callable[[str], str] | None = getattr(lexer, "_preprocess_lexer_input", None)
+        self.states = self._states() if spans_only and plain_input and self.prepared else None
         # Each character as the formatter escapes it (Pygments' versions differ on quotes).
         self.escapes = {ord(c): written for c in "&<>\"'" if (written := self._written(Text, c)) != c}
         self.whitespace, self.error = self._span(Whitespace), self._span(Error)
@@ -72,10 +75,8 @@ class Highlighter:
         """Each state's rules as one expression, or None when a rule is more than a token
         type and a state change."""
         kind = type(self.lexer)
-        preprocess = "_preprocess_lexer_input"  # get_tokens' own preparation, as _prepared does it
         own_driver = (
             kind.get_tokens is Lexer.get_tokens
-            and getattr(kind, preprocess, None) is getattr(Lexer, preprocess, None)
             and kind.get_tokens_unprocessed is RegexLexer.get_tokens_unprocessed
         )
         tokens: dict[str, list[tuple[Any, Any, Any]]] | None = getattr(kind, "_tokens", None)
@@ -107,18 +108,9 @@ class Highlighter:
         return states
 
     def html(self, source: str) -> str:
-        if self.states is None:
+        if self.states is None or self.prepared is None:
             return str(highlight(source, self.lexer, self.formatter))
-        return self._html(self._prepared(source), self.states)
-
-    def _prepared(self, text: str) -> str:
-        """The text as Lexer.get_tokens hands it to the rules."""
-        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-        if self.lexer.stripnl:
-            text = text.strip("\n")
-        if self.lexer.ensurenl and not text.endswith("\n"):
-            text += "\n"
-        return text
+        return self._html(self.prepared(source), self.states)
 
     def _html(self, text: str, states: dict[str, _State]) -> str:
         """RegexLexer.get_tokens_unprocessed, and HtmlFormatter._format_lines over its tokens:
