@@ -121,11 +121,7 @@ class Ahead(Generic[T]):
     # -- in the worker -------------------------------------------------------------
 
     def _work(self, writer: Connection) -> None:
-        # The build ends the worker; Ctrl-C or a SIGTERM meant for the build (which the
-        # plugin turns into KeyboardInterrupt) would only print a second traceback here.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
+        _leave_signals_to_the_build()
         self.reader.close()
         outbox: queue.SimpleQueue[tuple[int, T | None] | None] = queue.SimpleQueue()
         # Sending waits while the build is busy converting a page: a thread sends, so that
@@ -178,9 +174,7 @@ class Forked(Generic[T]):
         writer.close()
 
     def _run(self, work: Callable[[], T], writer: Connection, nice: int) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's to handle, as in Ahead
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
+        _leave_signals_to_the_build()
         if nice:
             os.nice(nice)
         self.reader.close()
@@ -212,6 +206,14 @@ class Forked(Generic[T]):
             self.process.kill()
         self.process.join()
         self.reader.close()
+
+
+def _leave_signals_to_the_build() -> None:
+    """In a forked process: the build ends it. Ctrl-C or a SIGTERM meant for the build
+    (which the plugin turns into KeyboardInterrupt) would only print a second traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def _send(outbox: queue.SimpleQueue[tuple[int, Any] | None], writer: Connection) -> None:
