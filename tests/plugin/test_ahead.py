@@ -460,6 +460,5 @@ def test_work_forked_beside_the_build_comes_back_or_comes_back_as_none() -> None
     assert ahead.Forked(lambda: 1 // 0).result(60) is None  # failed: the build does the work itself
     assert ahead.Forked(lambda: lambda: 1).result(60) is None  # does not pickle
     late = ahead.Forked(lambda: time.sleep(600))
-    started = time.monotonic()
     assert late.result(0.5) is None  # too late: ended, and the build goes on
-    assert time.monotonic() - started < 30 and not late.process.is_alive()
+    assert not late.process.is_alive()
