@@ -356,9 +356,12 @@ def read_samples(
     unread: dict[str, _Query] = {}
     try:
         kick(conn)
-        read = (
-            _read_chunk(conn, driver, chunks[0]) if len(chunks) == 1 else _read_chunks(conn, driver, chunks)
-        )
+        if not chunks:  # views and foreign tables only: nothing to read in a batch
+            read = []
+        elif len(chunks) == 1:
+            read = _read_chunk(conn, driver, chunks[0])
+        else:
+            read = _read_chunks(conn, driver, chunks)
     except psycopg.Error:
         if _connection_lost(driver):
             raise

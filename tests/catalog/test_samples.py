@@ -628,3 +628,32 @@ def test_sample_statements_quote_every_identifier_in_each_shape(make_db) -> None
                 assert conn.exec_driver_sql(statement).scalar() is None  # valid SQL: no rows yet
     finally:
         engine.dispose()
+
+
+def test_views_alone_are_read_without_an_empty_batch(make_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A part of the sample read with views only (each read alone) sends no batch."""
+    import psycopg
+
+    from mkdocs_dbschema.catalog.connection import SessionSettings, create_engine, parse_url
+    from mkdocs_dbschema.catalog.names import parse_table_name
+    from mkdocs_dbschema.catalog.reader import read_catalog
+    from mkdocs_dbschema.catalog.samples import read_samples
+
+    sent: list[object] = []
+    execute = psycopg.Connection.execute
+
+    def counting(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counting)
+    engine = create_engine(parse_url(make_db("CREATE VIEW v AS SELECT 1 AS n;")), SessionSettings())
+    try:
+        with engine.connect() as conn:
+            catalog = read_catalog(conn, [parse_table_name("v")])
+            sent.clear()
+            samples = read_samples(conn, [(catalog.tables["public.v"], 5)], catalog.role)
+    finally:
+        engine.dispose()
+    assert samples["public.v"].rows == (("1",),)
+    assert len(sent) == 2  # the view's timeout, then its rows: no batch around nothing
